@@ -1,0 +1,56 @@
+# Everything a developer or CI runs. `make run` and `make test` are the only two a newcomer needs.
+SHELL := /bin/bash
+PORT ?= 8000
+PYTHON ?= python3.12
+VENV := .venv
+PY := $(VENV)/bin/python
+CIVICDESK := $(PY) -m civicdesk.cli
+PG_URL ?= postgres://postgres@127.0.0.1:5432/civicdesk
+
+.PHONY: install run test test-sqlite test-postgres lint bench messages clean
+
+# uv comes from PyPI when the machine lacks it; pyenv's .python-version picks Python 3.12.
+$(VENV)/.installed: pyproject.toml uv.lock package.json package-lock.json
+	@command -v uv >/dev/null 2>&1 || $(PYTHON) -m uv --version >/dev/null 2>&1 || $(PYTHON) -m pip install -q uv
+	@UV="$$(command -v uv || echo $(PYTHON) -m uv)"; $$UV sync --frozen --python 3.12 --quiet
+	npm ci --silent --no-audit --no-fund
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	mkdir -p var
+	DEBUG=true $(CIVICDESK) migrate --noinput
+	DEBUG=true $(CIVICDESK) load_demo --if-empty
+	@echo "CivicDesk: http://127.0.0.1:$(PORT)/  (demo logins in README.md)"
+	trap 'kill 0' EXIT INT TERM; \
+	  DEBUG=true $(CIVICDESK) db_worker & \
+	  DEBUG=true $(CIVICDESK) runserver 127.0.0.1:$(PORT)
+
+# The whole suite on SQLite, then on PostgreSQL when it answers (CI makes sure it does).
+test: install
+	$(PY) -m pytest
+	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+	  DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+	elif [ -n "$$CI" ]; then echo "PostgreSQL is not running: CI needs it" >&2; exit 1; \
+	else echo "PostgreSQL not running here: skipped the PostgreSQL pass"; fi
+
+test-sqlite: install
+	$(PY) -m pytest
+
+test-postgres: install
+	DATABASE_URL=$(PG_URL) $(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: install
+	$(PY) bench/run_all.py
+
+messages: install
+	$(CIVICDESK) makemessages -l es --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=bench
+	$(CIVICDESK) compilemessages --ignore=.venv --ignore=node_modules
+
+clean:
+	rm -rf $(VENV) node_modules var

@@ -1,0 +1,46 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import User
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    ordering = ["email"]
+    list_display = ["email", "full_name", "role", "department_list", "is_active", "last_login"]
+    list_filter = ["role", "is_active", "departments"]
+    search_fields = ["email", "full_name", "phone"]
+    filter_horizontal = ["departments"]
+    fieldsets = [
+        (None, {"fields": ["email", "password"]}),
+        (_("Person"), {"fields": ["full_name", "phone", "preferred_language", "preferred_channel"]}),
+        (
+            _("Role"),
+            {
+                "fields": ["role", "departments", "is_active"],
+                "description": _(
+                    "Administrators reach this admin site; staff, supervisors and agents "
+                    "work in /staff/. Staff and supervisors see only their departments' cases."
+                ),
+            },
+        ),
+        (_("Dates"), {"fields": ["last_login", "date_joined"]}),
+    ]
+    add_fieldsets = [
+        (
+            None,
+            {
+                "classes": ["wide"],
+                "fields": ["email", "full_name", "role", "departments", "password1", "password2"],
+            },
+        )
+    ]
+    readonly_fields = ["last_login", "date_joined"]
+
+    @admin.display(description=_("departments"))
+    def department_list(self, user):
+        return ", ".join(d.code for d in user.departments.all())
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("departments")

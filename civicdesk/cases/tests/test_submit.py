@@ -1,0 +1,71 @@
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+
+from civicdesk.cases import actions
+from civicdesk.cases.models import Case, CaseEvent, EventKind
+from civicdesk.notify.models import OutboxMessage
+
+
+def submit(cast, **overrides):
+    fields = {
+        "service": cast.pothole,
+        "description": "Big hole on Main St",
+        "answers": {"depth": "deep"},
+        "latitude": 42.36,
+        "longitude": -71.06,
+        "reporter_email": "Res@Example.org",
+        "reporter_name": "Res",
+    }
+    return actions.submit_case(**(fields | overrides))
+
+
+def test_it_creates_a_numbered_case_with_its_event(cast, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        case = submit(cast)
+    assert case.number.endswith("-000001")
+    assert case.department == cast.public_works
+    assert case.geo_cell
+    assert case.reporter_email == "res@example.org"
+    event = case.events.get()
+    assert event.kind == EventKind.SUBMITTED and event.public
+    assert OutboxMessage.objects.get().status == "sent"
+    assert mail.outbox[0].to == ["res@example.org"]
+    assert case.number in mail.outbox[0].subject and case.tracking_url in mail.outbox[0].body
+
+
+def test_it_numbers_cases_in_sequence(cast):
+    numbers = [submit(cast).number for _ in range(3)]
+    assert [n[-6:] for n in numbers] == ["000001", "000002", "000003"]
+
+
+def test_it_accepts_an_anonymous_case_without_location(cast):
+    case = submit(cast, reporter_email="", reporter_name="", latitude=None, longitude=None)
+    assert case.reporter_email == "" and not case.has_location
+    assert not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"description": "x" * 4001}, "description"),
+        ({"answers": {}}, "attribute[depth]"),
+        ({"answers": {"depth": "bottomless"}}, "attribute[depth]"),
+        ({"answers": {"depth": "deep", "width_cm": "wide"}}, "attribute[width_cm]"),
+        ({"answers": {"depth": "deep", "colour": "red"}}, "attribute[colour]"),
+        ({"latitude": 91}, "latitude"),
+        ({"latitude": "north"}, "latitude"),
+        ({"service": "no-such-service"}, "service"),
+    ],
+)
+def test_it_refuses_bad_input_with_a_field_message_and_writes_nothing(cast, overrides, field):
+    with pytest.raises(ValidationError) as error:
+        submit(cast, **overrides)
+    assert field in error.value.message_dict
+    assert not Case.objects.exists() and not CaseEvent.objects.exists()
+
+
+def test_it_reports_every_bad_field_at_once(cast):
+    with pytest.raises(ValidationError) as error:
+        submit(cast, description="x" * 5000, latitude=100, answers={})
+    assert {"description", "latitude", "attribute[depth]"} <= set(error.value.message_dict)

@@ -1,0 +1,34 @@
+from django.contrib import admin, messages
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .models import OutboxMessage
+from .outbox import enqueue
+
+
+@admin.register(OutboxMessage)
+class OutboxMessageAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "kind", "recipient", "status", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["status", "kind", "channel"]
+    search_fields = ["recipient", "subject", "case__number"]
+    readonly_fields = [f.name for f in OutboxMessage._meta.fields]
+    actions = ["retry_now"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Retry the selected messages now"))
+    def retry_now(self, request, queryset):
+        ids = list(queryset.exclude(status=OutboxMessage.Status.SENT).values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=ids).update(
+            status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+        )
+        for pk in ids:
+            enqueue(pk)
+        self.message_user(
+            request, _("%(count)d messages queued again.") % {"count": len(ids)}, messages.SUCCESS
+        )

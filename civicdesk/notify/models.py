@@ -1,0 +1,55 @@
+from datetime import timedelta
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class OutboxQuerySet(models.QuerySet):
+    def due(self, now=None):
+        return self.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now or timezone.now())
+
+
+class OutboxMessage(models.Model):
+    """A message a change caused, written in the same transaction as the change.
+
+    Workers deliver it afterwards and retry with backoff, so a crash or an SMTP outage never
+    loses a notification.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Pending")
+        SENDING = "sending", _("Sending")
+        SENT = "sent", _("Sent")
+        FAILED = "failed", _("Failed")
+
+    channel = models.CharField(max_length=10, default="email")
+    kind = models.CharField(max_length=32, help_text="acknowledgement, resolved, reply, ...")
+    case = models.ForeignKey("cases.Case", models.SET_NULL, null=True, blank=True, related_name="outbox")
+    recipient = models.CharField(max_length=254)
+    language = models.CharField(max_length=8, default="en")
+    subject = models.CharField(max_length=300, blank=True)
+    body = models.TextField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboxQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+
+    def __str__(self):
+        return f"{self.kind} to {self.recipient} ({self.status})"
+
+
+def backoff(attempts):
+    """Delay before the next try: 30 s, 1 min, 2 min ... capped at 1 hour."""
+    return timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
