@@ -49,8 +49,8 @@ bench: install
 	$(PY) bench/run_all.py
 
 messages: install
-	$(CIVICDESK) makemessages -l es --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=bench
-	$(CIVICDESK) compilemessages --ignore=.venv --ignore=node_modules
+	DEBUG=true $(CIVICDESK) makemessages -l es --no-obsolete --ignore=.venv --ignore=node_modules --ignore=var --ignore=bench
+	DEBUG=true $(CIVICDESK) compilemessages --ignore=.venv --ignore=node_modules
 
 clean:
 	rm -rf $(VENV) node_modules var

@@ -9,8 +9,12 @@ os.environ.setdefault("SECURE_COOKIES", "false")
 
 from .settings import *  # noqa: E402, F403
 
+AREAS_REFRESH_SECONDS = ROUTING_REFRESH_SECONDS = (
+    0  # tests change areas between cases; never serve a stale locator
+)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="civicdesk-media-")
+STATIC_ROOT = tempfile.mkdtemp(prefix="civicdesk-static-")
 STORAGES["staticfiles"]["BACKEND"] = "django.contrib.staticfiles.storage.StaticFilesStorage"  # noqa: F405
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405

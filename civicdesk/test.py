@@ -7,6 +7,8 @@ root   administrator
 
 from dataclasses import dataclass
 
+from allauth.account.models import EmailAddress
+
 from civicdesk.accounts.models import Role, User
 from civicdesk.cases.models import Datatype, Department, Service, ServiceAttribute
 
@@ -34,6 +36,7 @@ class Cast:
 def person(email, role, *departments, name=""):
     user = User.objects.create_user(email, PASSWORD, role=role, full_name=name or email.split("@")[0].title())
     user.departments.set(departments)
+    EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
     return user
 
 

@@ -12,23 +12,40 @@ caller's copy of the case is out of date.
 
 import math
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicdesk.areas import locate as area_locate
 from civicdesk.lib.geo import cell_for, valid_coordinates
-from civicdesk.notify.outbox import queue_case_email
+from civicdesk.notify.outbox import queue_case_email, queue_staff_email
+from civicdesk.routing.rules import decide
+from civicdesk.sla import clock as sla_clock
+from civicdesk.sla.models import EscalationFiring
 
 from . import permissions
-from .attachments import prepare_image, store_image
+from .attachments import prepare_image, removed_on_error, store_image
 from .attributes import MAX_TEXT, clean_answers
-from .models import Case, CaseEvent, CaseNumber, Channel, Department, EventKind, Priority, Service
-from .workflow import FINISHED, Status, TransitionError, check_transition
+from .models import (
+    Case,
+    CaseEvent,
+    CaseFollower,
+    CaseNumber,
+    Channel,
+    Department,
+    EventKind,
+    Priority,
+    Service,
+)
+from .workflow import ACTIVE, FINISHED, ReasonRequired, Status, TransitionError, check_transition
 
 MAX_DESCRIPTION = MAX_TEXT
 MAX_MESSAGE = 10_000
+MAX_ADDRESS = Case._meta.get_field("address").max_length
 
 
 class StaleCase(Exception):
@@ -60,7 +77,8 @@ def _actor_label(actor):
 
 
 def _event(case, actor, kind, *, changes=None, public=False, message="", at=None):
-    return CaseEvent.objects.create(
+    """Write one timeline event; the case's service-level clock follows it in the same transaction."""
+    event = CaseEvent.objects.create(
         case=case,
         actor=actor,
         actor_label=_actor_label(actor),
@@ -70,11 +88,19 @@ def _event(case, actor, kind, *, changes=None, public=False, message="", at=None
         message=message,
         created_at=at or timezone.now(),
     )
+    sla_clock.on_event(case, event)
+    return event
 
 
-def _locked(case, expected_version=None):
-    """Re-read `case` under a row lock; refuse if the caller's version is stale."""
+def _locked(case, expected_version=None, actor=None, action=None):
+    """Re-read `case` under a row lock; refuse if the caller's version is stale.
+
+    With `action`, the permission is checked before the version, so someone who may not act on
+    the case learns nothing about it from a StaleCase.
+    """
     fresh = Case.objects.select_for_update().get(pk=case.pk)
+    if action is not None:
+        permissions.require(actor, action, fresh)
     if expected_version is not None and int(expected_version) != fresh.version:
         raise StaleCase(fresh)
     return fresh
@@ -126,6 +152,37 @@ def _clean_location(latitude, longitude):
     return values["latitude"], values["longitude"]
 
 
+def _clean_email(value, field):
+    email = (value or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({field: _("Enter a valid e-mail address.")}) from None
+    return email
+
+
+def _clean_priority(value, default=None):
+    if value in (None, "") and default is not None:
+        return default
+    try:
+        priority = int(value)
+    except (TypeError, ValueError):
+        priority = None
+    if priority not in Priority.values:
+        raise ValidationError({"priority": _("Choose a priority from the list.")})
+    return priority
+
+
+def _collect(errors, check, *args, **kwargs):
+    """Run one check, keeping its messages in `errors` so every problem is reported at once."""
+    try:
+        return check(*args, **kwargs)
+    except ValidationError as error:
+        errors.update(error.message_dict)
+        return None
+
+
 # ---------------------------------------------------------------- intake
 
 
@@ -155,51 +212,54 @@ def submit_case(
             raise ValidationError({"service": _("Choose a service from the list.")})
     if actor is not None and channel in (Channel.PHONE, Channel.WALK_IN):
         permissions.require(actor, "create_for_caller")
-    errors = {}
-    try:
-        description = _text(description, "description", MAX_DESCRIPTION, required=False)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    try:
-        latitude, longitude = _clean_location(latitude, longitude)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    clean, answer_errors = clean_answers(list(service.attributes.all()), answers or {})
-    errors.update({f"attribute[{code}]": msg for code, msg in answer_errors.items()})
-    if channel not in Channel.values:
-        errors["channel"] = _("Unknown channel.")
-    try:
-        photos = _prepare(photos)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-    if errors:
-        raise ValidationError(errors)
     if reporter is not None:
         reporter_email = reporter_email or reporter.email
         reporter_name = reporter_name or reporter.full_name
         reporter_phone = reporter_phone or reporter.phone
-    now = created_at or timezone.now()
-    with transaction.atomic():
-        case = Case.objects.create(
-            number=next_numbers(1, now)[0],
-            service=service,
-            description=description,
-            attributes=clean,
-            latitude=latitude,
-            longitude=longitude,
-            geo_cell=cell_for(latitude, longitude),
-            address=_text(address, "address", 300, required=False),
-            channel=channel,
-            reporter=reporter,
-            reporter_name=reporter_name.strip()[:150],
-            reporter_email=(reporter_email or "").strip().lower(),
-            reporter_phone=(reporter_phone or "").strip()[:32],
-            language=(language or "en")[:8],
-            priority=priority or service.default_priority,
-            department=service.default_department,
-            created_at=now,
-            updated_at=now,
-        )
+    errors = {}
+    description = _collect(errors, _text, description, "description", MAX_DESCRIPTION, required=False)
+    address = _collect(errors, _text, address, "address", MAX_ADDRESS, required=False)
+    latitude, longitude = _collect(errors, _clean_location, latitude, longitude) or (None, None)
+    reporter_email = _collect(errors, _clean_email, reporter_email, "reporter_email")
+    priority = _collect(errors, _clean_priority, priority, service.default_priority)
+    photos = _collect(errors, _prepare, photos)
+    clean, answer_errors = clean_answers(list(service.attributes.all()), answers or {})
+    errors.update({f"attribute[{code}]": msg for code, msg in answer_errors.items()})
+    if channel not in Channel.values:
+        errors["channel"] = _("Unknown channel.")
+    if latitude is not None and area_locate.inside_city(latitude, longitude) is False:
+        errors["latitude"] = _(
+            "This place is outside %(city)s. Move the pin inside the city, or contact the "
+            "authority responsible for that place."
+        ) % {"city": settings.CITY_NAME}
+    if errors:
+        raise ValidationError(errors)
+    fields = {
+        "service": service,
+        "description": description,
+        "attributes": clean,
+        "latitude": latitude,
+        "longitude": longitude,
+        "geo_cell": cell_for(latitude, longitude),
+        "address": address,
+        "channel": channel,
+        "reporter": reporter,
+        "reporter_name": reporter_name.strip()[:150],
+        "reporter_email": reporter_email,
+        "reporter_phone": (reporter_phone or "").strip()[:32],
+        "language": (language or "en")[:8],
+        "priority": priority,
+        "department": service.default_department,
+        "areas": area_locate.areas_for(latitude, longitude),
+    }
+    return _create_case(fields, actor, photos, created_at or timezone.now())
+
+
+def _create_case(fields, actor, photos, now):
+    decision = _route_new(fields, now)
+    # Photo files are not transactional: remove them if anything below fails.
+    with removed_on_error(), transaction.atomic():
+        case = Case.objects.create(number=next_numbers(1, now)[0], created_at=now, updated_at=now, **fields)
         _event(
             case,
             actor,
@@ -208,14 +268,119 @@ def submit_case(
             at=now,
             changes={
                 "status": [None, case.status],
-                "department": [None, case.department.code],
+                "department": [None, case.department.code if case.department else None],
                 "priority": [None, case.priority],
             },
         )
+        _routed_event(case, decision, at=now)
+        for code in decision.split_to:
+            _open_subcase(case, code, at=now)
         for photo in photos:
-            _attach(case, actor or reporter, photo, public=True)
+            _attach(case, actor or case.reporter, photo, public=True)
         queue_case_email(case, "acknowledgement")
     return case
+
+
+# ---------------------------------------------------------------- routing
+
+
+def _route_new(fields, now):
+    """Apply the routing rules to a case about to be created; no rule keeps the service's default."""
+    decision = decide(Case(**fields, created_at=now))
+    if decision.department:
+        fields["department"] = Department.objects.filter(code=decision.department).first()
+    if decision.priority:
+        fields["priority"] = decision.priority
+    if decision.assignee:
+        fields["assignee"] = fields["department"].members.filter(pk=decision.assignee, is_active=True).first()
+    fields["tags"] = list(decision.tags)
+    return decision
+
+
+def _routed_event(case, decision, at=None):
+    """Say in the timeline who decided where the case went (a rule, the service default, or triage)."""
+    department = case.department.name if case.department else _("triage")
+    if decision.matched:
+        names = ", ".join(f"“{name}”" for _id, name in decision.rules)
+        message = _("Routed to %(department)s by rule %(rules)s.") % {
+            "department": department,
+            "rules": names,
+        }
+    elif case.department:
+        message = _("Routed to %(department)s, the service's default department.") % {
+            "department": department
+        }
+    else:
+        message = _("No rule matched and the service has no default department: sent to triage.")
+    changes = {
+        "department": [None, case.department.code if case.department else None],
+        "rules": [None, [list(r) for r in decision.rules]],
+    }
+    if decision.tags:
+        changes["tags"] = [None, list(decision.tags)]
+    _event(case, None, EventKind.ROUTED, changes=changes, message=message, at=at)
+
+
+def _open_subcase(parent, department_code, at=None):
+    """A sub-case for another department: it works its own part; the parent waits for all of them."""
+    department = Department.objects.filter(code=department_code, active=True).first()
+    if department is None or department == parent.department:
+        return None
+    copied = (
+        "service",
+        "description",
+        "attributes",
+        "latitude",
+        "longitude",
+        "geo_cell",
+        "address",
+        "channel",
+        "language",
+        "priority",
+        "areas",
+    )
+    child = Case.objects.create(
+        number=next_numbers(1, at)[0],
+        parent=parent,
+        department=department,
+        created_at=at or timezone.now(),
+        **{f: getattr(parent, f) for f in copied},
+    )
+    _event(
+        child,
+        None,
+        EventKind.SUBMITTED,
+        at=at,
+        changes={"parent": [None, parent.number], "department": [None, department.code]},
+    )
+    _event(
+        parent,
+        None,
+        EventKind.SPLIT,
+        at=at,
+        changes={"children": [None, child.number], "department": [None, department.code]},
+        message=_("Sub-case %(number)s opened for %(department)s.")
+        % {"number": child.number, "department": department.name},
+    )
+    return child
+
+
+def _reroute(case, actor):
+    """After a change of service: route again; a new department takes the case from the old one."""
+    decision = decide(case)
+    department = case.department
+    if decision.department:
+        department = Department.objects.filter(code=decision.department).first() or department
+    elif not decision.matched and case.service.default_department:
+        department = case.service.default_department
+    if department == case.department:
+        return
+    changes = {"department": [case.department.code if case.department else None, department.code]}
+    if case.assignee:
+        changes["assignee"] = [str(case.assignee), None]
+    case.department, case.assignee = department, None
+    _save(case, ["department", "assignee"])
+    _routed_event(case, decision)
 
 
 # ---------------------------------------------------------------- staff actions
@@ -223,8 +388,7 @@ def submit_case(
 
 def acknowledge(case, actor, *, expected_version=None):
     with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "acknowledge", case)
+        case = _locked(case, expected_version, actor, "acknowledge")
         if case.status != Status.NEW:
             return case
         case.status, case.acknowledged_at = Status.OPEN, timezone.now()
@@ -237,30 +401,11 @@ def acknowledge(case, actor, *, expected_version=None):
 
 def assign(case, actor, *, department=None, assignee=None, expected_version=None):
     """Give a case to a department and/or a person in it. `assignee=None` with no department clears it."""
+    department = _department(department)
     with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "assign" if department is None else "transfer", case)
+        case = _locked(case, expected_version, actor, "view")
         department = department or case.department
-        if isinstance(department, str):
-            department = Department.objects.filter(code=department).first()
-            if department is None:
-                raise ValidationError({"department": _("Choose a department from the list.")})
-        if department != case.department:
-            permissions.require(actor, "transfer", case)
-        if assignee is not None and not assignee.departments.filter(pk=department.pk).exists():
-            raise ValidationError(
-                {
-                    "assignee": _("%(person)s does not work in %(department)s.")
-                    % {"person": assignee, "department": department}
-                }
-            )
-        taking_from_other = case.assignee_id not in (
-            None,
-            getattr(actor, "pk", None),
-            getattr(assignee, "pk", None),
-        )
-        if taking_from_other:
-            permissions.require(actor, "reassign", case)
+        _check_assign(case, actor, department, assignee)
         changes = {}
         if department != case.department:
             changes["department"] = [case.department.code if case.department else None, department.code]
@@ -283,19 +428,55 @@ def assign(case, actor, *, department=None, assignee=None, expected_version=None
     return case
 
 
+def _department(value):
+    if not isinstance(value, str):
+        return value
+    department = Department.objects.filter(code=value, active=True).first()
+    if department is None:
+        raise ValidationError({"department": _("Choose a department from the list.")})
+    return department
+
+
+def _check_assign(case, actor, department, assignee):
+    """Each part of an assignment needs its own permission, whatever else the call changes.
+
+    Sending the case to another department is a transfer; choosing (or clearing) the person is an
+    assignment; taking the case from someone else's queue is a reassignment.
+    """
+    transfer = department != case.department
+    if transfer:
+        permissions.require(actor, "transfer", case)
+    if not transfer or assignee is not None or case.assignee_id is not None:
+        permissions.require(actor, "assign", case)
+    if case.assignee_id not in (None, getattr(actor, "pk", None), getattr(assignee, "pk", None)):
+        permissions.require(actor, "reassign", case)
+    if assignee is None:
+        return
+    if department is None:
+        raise ValidationError({"department": _("Choose a department from the list.")})
+    if not (assignee.is_city_staff and assignee.departments.filter(pk=department.pk).exists()):
+        raise ValidationError(
+            {
+                "assignee": _("%(person)s does not work in %(department)s.")
+                % {"person": assignee, "department": department}
+            }
+        )
+
+
 def change_status(case, actor, status, *, reason="", message="", expected_version=None):
     """Move a case through the status machine; resolving tells the reporter."""
     if status == Status.DUPLICATE:
         raise ValidationError({"status": _("Use “merge as duplicate” to mark a duplicate.")})
     message = _text(message, "message", MAX_MESSAGE, required=False)
+    reason = _text(reason, "reason", MAX_MESSAGE, required=False) or message
+    action = "reopen" if status == Status.REOPENED else "change_status"
     with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "reopen" if status == Status.REOPENED else "change_status", case)
-        try:
-            check_transition(case.status, status, reason or message)
-        except TransitionError as error:
-            raise ValidationError({"status": str(error)}) from None
-        _apply_status(case, actor, status, reason=(reason or message).strip())
+        case = _locked(case, expected_version, actor, action)
+        _check_transition(case.status, status, reason)
+        _check_children_done(case, status)
+        _apply_status(case, actor, status, reason=reason)
+        if case.parent_id and status in FINISHED:
+            _resolve_parent_when_children_done(case.parent_id)
         if message:
             _event(case, actor, EventKind.REPLY, public=True, message=message)
         if status == Status.RESOLVED:
@@ -305,11 +486,57 @@ def change_status(case, actor, status, *, reason="", message="", expected_versio
     return case
 
 
+def _check_children_done(case, status):
+    if status not in (Status.RESOLVED, Status.CLOSED):
+        return
+    open_children = list(case.children.filter(status__in=ACTIVE).values_list("number", flat=True))
+    if open_children:
+        raise ValidationError(
+            {
+                "status": _(
+                    "Sub-cases are still open: %(numbers)s. The case resolves when they are all done."
+                )
+                % {"numbers": ", ".join(open_children)}
+            }
+        )
+
+
+def _resolve_parent_when_children_done(parent_id):
+    parent = Case.objects.select_for_update().get(pk=parent_id)
+    if parent.status not in ACTIVE or parent.children.filter(status__in=ACTIVE).exists():
+        return
+    message = _("Every department has finished its part.")
+    _apply_status(parent, None, Status.RESOLVED, reason=message)
+    queue_case_email(parent, "resolved", message=message)
+
+
+def _check_transition(current, target, reason=""):
+    try:
+        check_transition(current, target, reason)
+    except ReasonRequired as error:
+        raise ValidationError({"reason": str(error)}) from None
+    except TransitionError as error:
+        raise ValidationError({"status": str(error)}) from None
+
+
 def _apply_status(case, actor, status, reason=""):
+    """Set the status, its reason and its times; one save (one version) and one event."""
     now = timezone.now()
     changes = {"status": [case.status, status]}
     case.status = status
     case.status_reason = reason if status in FINISHED or status == Status.REOPENED else ""
+    _set_status_times(case, status, now)
+    if status == Status.REOPENED and case.duplicate_of_id is not None:
+        # A reopened case is work again, no longer someone else's duplicate.
+        changes["duplicate_of"] = [case.duplicate_of.number, None]
+        case.duplicate_of = None
+    fields = ["status", "status_reason", "resolved_at", "closed_at", "acknowledged_at", "duplicate_of"]
+    _save(case, fields, at=now)
+    kind = EventKind.REOPENED if status == Status.REOPENED else EventKind.STATUS
+    _event(case, actor, kind, public=True, changes=changes, message=case.status_reason, at=now)
+
+
+def _set_status_times(case, status, now):
     if status == Status.RESOLVED:
         case.resolved_at = now
     elif status == Status.CLOSED:
@@ -321,9 +548,6 @@ def _apply_status(case, actor, status, reason=""):
         case.resolved_at = case.closed_at = None
     if case.acknowledged_at is None and status != Status.NEW:
         case.acknowledged_at = now
-    _save(case, ["status", "status_reason", "resolved_at", "closed_at", "acknowledged_at"], at=now)
-    kind = EventKind.REOPENED if status == Status.REOPENED else EventKind.STATUS
-    _event(case, actor, kind, public=True, changes=changes, message=case.status_reason, at=now)
 
 
 def reopen(case, actor, *, reason, expected_version=None):
@@ -337,15 +561,13 @@ def reopen(case, actor, *, reason, expected_version=None):
 
 
 def change_priority(case, actor, priority, *, expected_version=None):
-    if int(priority) not in Priority.values:
-        raise ValidationError({"priority": _("Choose a priority from the list.")})
+    priority = _clean_priority(priority)
     with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "change_priority", case)
-        if case.priority == int(priority):
+        case = _locked(case, expected_version, actor, "change_priority")
+        if case.priority == priority:
             return case
-        changes = {"priority": [case.priority, int(priority)]}
-        case.priority = int(priority)
+        changes = {"priority": [case.priority, priority]}
+        case.priority = priority
         _save(case, ["priority"])
         _event(case, actor, EventKind.PRIORITY, changes=changes)
     return case
@@ -353,9 +575,12 @@ def change_priority(case, actor, priority, *, expected_version=None):
 
 def recategorise(case, actor, service, *, expected_version=None):
     """Change a case's service. Its answers stay in the timeline; the new service's questions start empty."""
+    if isinstance(service, str) or not service.active:
+        service = Service.objects.filter(code=getattr(service, "code", service), active=True).first()
+        if service is None:
+            raise ValidationError({"service": _("Choose a service from the list.")})
     with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "recategorise", case)
+        case = _locked(case, expected_version, actor, "recategorise")
         if service == case.service:
             return case
         changes = {"service": [case.service.code, service.code]}
@@ -364,6 +589,7 @@ def recategorise(case, actor, service, *, expected_version=None):
         case.service, case.attributes = service, {}
         _save(case, ["service", "attributes"])
         _event(case, actor, EventKind.RECATEGORISED, public=True, changes=changes)
+        _reroute(case, actor)
     return case
 
 
@@ -371,9 +597,8 @@ def reply(case, actor, message, *, expected_version=None):
     """A public message: on the timeline the resident sees, and e-mailed to them."""
     message = _text(message, "message", MAX_MESSAGE)
     with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "reply", case)
-        fields = ["updated_at"]
+        case = _locked(case, expected_version, actor, "reply")
+        fields = []
         if case.acknowledged_at is None:
             case.acknowledged_at = timezone.now()
             fields.append("acknowledged_at")
@@ -387,8 +612,7 @@ def add_note(case, actor, message, *, expected_version=None):
     """An internal note: staff only, never shown or sent to the resident."""
     message = _text(message, "message", MAX_MESSAGE)
     with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "note", case)
+        case = _locked(case, expected_version, actor, "note")
         _save(case, [])
         _event(case, actor, EventKind.NOTE, public=False, message=message)
     return case
@@ -401,7 +625,7 @@ def resident_comment(case, message="", *, photos=(), reporter=None):
     """
     message = _text(message, "message", MAX_DESCRIPTION, required=not photos)
     photos = _prepare(photos)
-    with transaction.atomic():
+    with removed_on_error(), transaction.atomic():
         case = _locked(case)
         if message:
             _event(
@@ -422,10 +646,11 @@ def resident_comment(case, message="", *, photos=(), reporter=None):
 
 
 def attach_file(case, actor, upload, *, public=True, expected_version=None):
+    # Checked before the (slow) image work and again under the lock, where it counts.
+    permissions.require(actor, "attach", case)
     upload = prepare_image(upload)
-    with transaction.atomic():
-        case = _locked(case, expected_version)
-        permissions.require(actor, "attach", case)
+    with removed_on_error(), transaction.atomic():
+        case = _locked(case, expected_version, actor, "attach")
         attachment = _attach(case, actor, upload, public=public)
         _save(case, [])
     return attachment
@@ -455,34 +680,117 @@ def merge(case, actor, target, *, expected_version=None):
     if target.pk == case.pk:
         raise ValidationError({"target": _("A case cannot duplicate itself.")})
     with transaction.atomic():
-        # Lock both rows in a fixed order so two opposite merges cannot deadlock.
-        first, second = sorted([case, target], key=lambda c: c.pk)
-        locked = {c.pk: c for c in (_locked(first), _locked(second))}
-        case, target = locked[case.pk], locked[target.pk]
+        case, target = _lock_pair(case, _original(target))
+        permissions.require(actor, "merge", case)
         if expected_version is not None and int(expected_version) != case.version:
             raise StaleCase(case)
-        permissions.require(actor, "merge", case)
         permissions.require(actor, "view", target)
-        if target.duplicate_of_id is not None:
-            target = target.duplicate_of
         if target.pk == case.pk:
             raise ValidationError({"target": _("That case is already a duplicate of this one.")})
-        try:
-            check_transition(case.status, Status.DUPLICATE)
-        except TransitionError as error:
-            raise ValidationError({"status": str(error)}) from None
+        if target.duplicate_of_id is not None:
+            # It became a duplicate between our read and our lock.
+            raise ValidationError({"target": _("That case was just merged elsewhere. Try again.")})
+        _check_transition(case.status, Status.DUPLICATE)
+        number = target.number
         case.duplicate_of = target
-        _save(case, ["duplicate_of"])
-        _apply_status(
-            case, actor, Status.DUPLICATE, reason=_("Duplicate of %(number)s") % {"number": target.number}
-        )
-        _event(case, actor, EventKind.MERGED, public=True, changes={"duplicate_of": [None, target.number]})
+        _apply_status(case, actor, Status.DUPLICATE, reason=_("Duplicate of %(number)s") % {"number": number})
+        _event(case, actor, EventKind.MERGED, public=True, changes={"duplicate_of": [None, number]})
         _save(target, [])
         _event(target, actor, EventKind.DUPLICATE_ADDED, changes={"duplicates": [None, case.number]})
     return case
+
+
+def _original(case):
+    """Merging into a duplicate merges into its original, so duplicates never chain."""
+    original_id = Case.objects.filter(pk=case.pk).values_list("duplicate_of_id", flat=True).first()
+    return Case(pk=original_id) if original_id else case
+
+
+def _lock_pair(case, other):
+    # Lock both rows in a fixed order so two opposite merges cannot deadlock.
+    first, second = sorted([case, other], key=lambda c: c.pk)
+    locked = {c.pk: c for c in (_locked(first), _locked(second))}
+    return locked[case.pk], locked[other.pk]
 
 
 def record_contact_view(case, actor):
     """Seeing a reporter's contact details is itself audited."""
     permissions.require(actor, "view_contact", case)
     _event(case, actor, EventKind.CONTACT_VIEWED)
+
+
+def follow(case, *, email="", user=None, language="en"):
+    """A resident reports the same problem ("me too") or asks for updates on an open case.
+
+    Counted once per person: following twice changes nothing.
+    """
+    email = (email or getattr(user, "email", "") or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    with transaction.atomic():
+        case = _locked(case)
+        followers = case.followers.all()
+        if (user and followers.filter(user=user).exists()) or (
+            email and followers.filter(email=email).exists()
+        ):
+            return case
+        CaseFollower.objects.create(case=case, user=user, email=email, language=language)
+        _save(case, [])
+        _event(
+            case, user, EventKind.FOLLOWED, public=True, changes={"followers": [None, case.followers.count()]}
+        )
+    return case
+
+
+# ---------------------------------------------------------------- service levels
+
+
+def escalate(case, step, *, now=None):
+    """Fire one escalation step (from `sla_watch`). The firing row makes a second firing impossible."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        case = _locked(case)
+        EscalationFiring.objects.create(clock=case.clock, step=step, fired_at=now)
+        changes, fields = _escalation_changes(case, step)
+        changes["step"] = [None, f"{step.clock}:{step.trigger}"]
+        _save(case, fields, at=now)
+        _event(
+            case,
+            None,
+            EventKind.ESCALATED,
+            changes=changes,
+            at=now,
+            message=f"{step.get_clock_display()}: {step.get_trigger_display()}",
+        )
+        if step.notify_supervisor:
+            supervisors = list(case.department.supervisors) if case.department else []
+            fallback = [case.department.email] if case.department and case.department.email else []
+            queue_staff_email(case, "escalation", supervisors or fallback, step=step)
+    return case
+
+
+def _escalation_changes(case, step):
+    changes, fields = {}, []
+    if step.raise_priority and case.priority > Priority.URGENT:
+        changes["priority"] = [case.priority, case.priority - 1]
+        case.priority -= 1
+        fields.append("priority")
+    if step.reassign_department_id and step.reassign_department_id != case.department_id:
+        changes["department"] = [
+            case.department.code if case.department else None,
+            step.reassign_department.code,
+        ]
+        case.department, case.assignee = step.reassign_department, None
+        fields += ["department", "assignee"]
+    if step.reassign_user_id and step.reassign_user_id != case.assignee_id:
+        changes["assignee"] = [str(case.assignee) if case.assignee else None, str(step.reassign_user)]
+        case.assignee = step.reassign_user
+        fields.append("assignee")
+    if step.add_tag and step.add_tag not in case.tags:
+        changes["tags"] = [list(case.tags), [*case.tags, step.add_tag]]
+        case.tags = [*case.tags, step.add_tag]
+        fields.append("tags")
+    return changes, fields

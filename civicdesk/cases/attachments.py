@@ -1,11 +1,14 @@
 """Photos: checked by content, re-encoded without EXIF/GPS metadata, with a thumbnail."""
 
 import io
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.template.defaultfilters import filesizeformat
 from django.utils.translation import gettext as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -18,6 +21,8 @@ FORMATS = {
 }
 MAX_PIXELS = 50_000_000
 THUMBNAIL = (480, 480)
+# Image.info entries that are about how pixels look, not about who took them where.
+KEEP_INFO = {"transparency", "icc_profile"}
 
 
 @dataclass
@@ -32,23 +37,31 @@ class PreparedImage:
 def prepare_image(upload):
     """Validate an uploaded file as an image and return clean copies. Raises ValidationError."""
     name = getattr(upload, "name", "photo") or "photo"
-    size = getattr(upload, "size", None)
     limit = settings.ATTACHMENT_MAX_BYTES
-    if size is not None and size > limit:
-        raise ValidationError(
-            {
-                "photos": _("“%(name)s” is too large: photos may be at most %(mb)s MB.")
-                % {"name": name, "mb": limit // (1024 * 1024)}
-            }
-        )
-    raw = upload.read()
+    too_large = ValidationError(
+        {
+            "photos": _("“%(name)s” is too large: photos may be at most %(size)s.")
+            % {"name": name, "size": filesizeformat(limit)}
+        }
+    )
+    if (getattr(upload, "size", None) or 0) > limit:
+        raise too_large
+    if hasattr(upload, "seek"):
+        upload.seek(0)  # a form or a virus scanner may have read it already
+    raw = upload.read(limit + 1)  # never more than we would keep, whatever the client claimed
     if len(raw) > limit:
-        raise ValidationError(
-            {
-                "photos": _("“%(name)s” is too large: photos may be at most %(mb)s MB.")
-                % {"name": name, "mb": limit // (1024 * 1024)}
-            }
-        )
+        raise too_large
+    image = _open_image(raw, name)
+    content_type, extension = FORMATS[image.format]
+    fmt = image.format
+    # Turn the pixels the way the camera meant, then drop every metadata block (EXIF, GPS, XMP,
+    # comments): encoders copy some of `info` (a JPEG comment, for one) unless it is cleared.
+    clean = ImageOps.exif_transpose(image)
+    clean.info = {key: value for key, value in clean.info.items() if key in KEEP_INFO}
+    return PreparedImage(_encode(clean, fmt), _encode(_thumb(clean), "JPEG"), content_type, extension, name)
+
+
+def _open_image(raw, name):
     not_image = ValidationError(
         {
             "photos": _("“%(name)s” is not a photo we can read. Use a JPEG, PNG, WebP or GIF image.")
@@ -64,11 +77,7 @@ def prepare_image(upload):
         image.load()
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         raise not_image from None
-    content_type, extension = FORMATS[image.format]
-    fmt = image.format
-    # Turn the pixels the way the camera meant, then drop every metadata block (EXIF, GPS, XMP).
-    clean = ImageOps.exif_transpose(image)
-    return PreparedImage(_encode(clean, fmt), _encode(_thumb(clean), "JPEG"), content_type, extension, name)
+    return image
 
 
 def _thumb(image):
@@ -98,7 +107,44 @@ def store_image(case, upload, *, uploaded_by=None, public=True):
         uploaded_by=uploaded_by if getattr(uploaded_by, "pk", None) else None,
         public=public,
     )
-    attachment.file.save(f"photo{prepared.extension}", ContentFile(prepared.data), save=False)
+    name = f"photo{prepared.extension}"
+    # A named ContentFile: Django fills width/height only from a file that has a name.
+    attachment.file.save(name, ContentFile(prepared.data, name=name), save=False)
+    _remember(attachment.file)
     attachment.thumbnail.save("thumb.jpg", ContentFile(prepared.thumbnail), save=False)
+    _remember(attachment.thumbnail)
     attachment.save()
     return attachment
+
+
+# Files written inside the innermost `removed_on_error()` block, as (storage, name).
+_written = ContextVar("civicdesk_written_files", default=None)
+
+
+def _remember(field_file):
+    written = _written.get()
+    if written is not None:
+        written.append((field_file.storage, field_file.name))
+
+
+@contextmanager
+def removed_on_error():
+    """Delete the files stored inside the block when it fails.
+
+    Storage does not roll back with the database: without this, a failed action would leave
+    photo files that no row points to. (A rollback of an *outer* transaction after the block has
+    finished is not seen here.)
+    """
+    outer, written = _written.get(), []
+    token = _written.set(written)
+    try:
+        yield
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+    else:
+        if outer is not None:  # an enclosing block (an import of many cases) may still fail
+            outer.extend(written)
+    finally:
+        _written.reset(token)

@@ -17,6 +17,20 @@ def _as_list(raw):
     return list(raw) if isinstance(raw, (list, tuple)) else [raw]
 
 
+MAX_NUMBER = Decimal(10) ** 15
+
+
+def _number(text):
+    # Bounded before conversion: "1e100000000" would otherwise become a huge int (minutes of CPU).
+    try:
+        number = Decimal(text) if len(text) <= 40 else None
+    except InvalidOperation:
+        number = None
+    if number is None or not number.is_finite() or abs(number) >= MAX_NUMBER:
+        raise ValueError(_("Enter a number."))
+    return int(number) if number == number.to_integral_value() else float(number)
+
+
 def _clean_one(attribute, raw):
     """Return the stored form of one answer, or raise ValueError with a message for the field."""
     kind = attribute.datatype
@@ -33,15 +47,12 @@ def _clean_one(attribute, raw):
         raise ValueError(_("Give a single value."))
     text = str(raw).strip()
     if kind == Datatype.NUMBER:
-        try:
-            number = Decimal(text)
-        except InvalidOperation:
-            raise ValueError(_("Enter a number.")) from None
-        if not number.is_finite():
-            raise ValueError(_("Enter a number."))
-        return int(number) if number == number.to_integral_value() else float(number)
+        return _number(text)
     if kind == Datatype.DATETIME:
-        value = raw if isinstance(raw, datetime) else parse_datetime(text)
+        try:
+            value = raw if isinstance(raw, datetime) else parse_datetime(text)
+        except ValueError:  # well-formed but impossible, e.g. month 13
+            value = None
         if value is None:
             raise ValueError(_("Enter a date and time, for example 2026-05-01T14:30:00-04:00."))
         if value.tzinfo is None:

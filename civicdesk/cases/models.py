@@ -64,7 +64,13 @@ class Service(models.Model):
         help_text=_('For example {"es": {"name": "Bache", "description": "…", "group": "Calles"}}'),
     )
     default_department = models.ForeignKey(
-        Department, models.PROTECT, related_name="services", verbose_name=_("default department")
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="services",
+        verbose_name=_("default department"),
+        help_text=_("Where cases go when no routing rule decides. Empty: the triage queue."),
     )
     default_priority = models.PositiveSmallIntegerField(
         _("default priority"), choices=Priority.choices, default=Priority.NORMAL
@@ -215,6 +221,17 @@ class Case(models.Model):
         related_name="assigned_cases",
         verbose_name=_("assignee"),
     )
+    parent = models.ForeignKey(
+        "self",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent case"),
+        help_text=_("Set on sub-cases opened for other departments."),
+    )
+    areas = models.JSONField(_("areas"), default=dict, blank=True, help_text=_("Layer to area name."))
+    tags = models.JSONField(_("tags"), default=list, blank=True)
     duplicate_of = models.ForeignKey(
         "self",
         models.SET_NULL,
@@ -282,6 +299,11 @@ class EventKind(models.TextChoices):
     DUPLICATE_ADDED = "duplicate_added", _("Duplicate merged in")
     REOPENED = "reopened", _("Reopened")
     CONTACT_VIEWED = "contact_viewed", _("Reporter contact viewed")
+    FOLLOWED = "followed", _("Someone else reported it too")
+    ROUTED = "routed", _("Routed")
+    SPLIT = "split", _("Sub-case opened")
+    ESCALATED = "escalated", _("Escalated")
+    TAGGED = "tagged", _("Tags changed")
 
 
 class AppendOnlyError(RuntimeError):
@@ -320,6 +342,33 @@ class CaseEvent(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("Case events are append-only.")
+
+
+class CaseFollower(models.Model):
+    """Someone who reported the same problem ("me too") or wants updates on a case."""
+
+    case = models.ForeignKey(Case, models.CASCADE, related_name="followers")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="followed_cases"
+    )
+    email = models.EmailField(blank=True)
+    language = models.CharField(max_length=8, default="en")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "email"], condition=~models.Q(email=""), name="unique_follower_email"
+            ),
+            models.UniqueConstraint(
+                fields=["case", "user"], condition=models.Q(user__isnull=False), name="unique_follower_user"
+            ),
+        ]
+        verbose_name = _("follower")
+        verbose_name_plural = _("followers")
+
+    def __str__(self):
+        return f"{self.case_id}: {self.email or self.user_id or 'anonymous'}"
 
 
 def attachment_path(instance, filename):

@@ -68,6 +68,10 @@ class TransitionError(ValueError):
     """A status change the table does not allow."""
 
 
+class ReasonRequired(TransitionError):
+    """An allowed status change that needs a reason the caller did not give."""
+
+
 def check_transition(current: str, target: str, reason: str = "") -> None:
     if target not in TRANSITIONS:
         raise TransitionError(_("“%(status)s” is not a case status.") % {"status": target})
@@ -77,7 +81,7 @@ def check_transition(current: str, target: str, reason: str = "") -> None:
             % {"current": Status(current).label, "target": Status(target).label}
         )
     if target in NEEDS_REASON and not reason.strip():
-        raise TransitionError(
+        raise ReasonRequired(
             _("Give a reason when a case is “%(target)s”.") % {"target": Status(target).label}
         )
 

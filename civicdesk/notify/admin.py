@@ -1,4 +1,7 @@
+from functools import partial
+
 from django.contrib import admin, messages
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -23,12 +26,14 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected messages now"))
     def retry_now(self, request, queryset):
-        ids = list(queryset.exclude(status=OutboxMessage.Status.SENT).values_list("pk", flat=True))
-        OutboxMessage.objects.filter(pk__in=ids).update(
+        # Not "sending": a live worker may be halfway through it; a dead one's claim expires anyway.
+        retryable = [OutboxMessage.Status.FAILED, OutboxMessage.Status.PENDING]
+        ids = list(queryset.filter(status__in=retryable).values_list("pk", flat=True))
+        OutboxMessage.objects.filter(pk__in=ids, status__in=retryable).update(
             status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
         )
         for pk in ids:
-            enqueue(pk)
+            transaction.on_commit(partial(enqueue, pk), robust=True)
         self.message_user(
             request, _("%(count)d messages queued again.") % {"count": len(ids)}, messages.SUCCESS
         )

@@ -9,6 +9,7 @@ from .models import OutboxMessage
 
 # kind -> template stem under templates/notify/email/
 CASE_EMAILS = {"acknowledgement", "resolved", "reply"}
+STAFF_EMAILS = {"escalation"}
 
 
 def queue_case_email(case, kind, **context):
@@ -20,19 +21,28 @@ def queue_case_email(case, kind, **context):
     assert kind in CASE_EMAILS, kind
     if not case.reporter_email:
         return None
-    with translation.override(case.language or "en"):
-        context = {"case": case, "city_name": settings.CITY_NAME, **context}
+    return _queue(case, kind, case.reporter_email, case.language, context)
+
+
+def queue_staff_email(case, kind, recipients, **context):
+    """Queue e-mail `kind` about `case` to city staff (users or plain addresses), each in their language."""
+    assert kind in STAFF_EMAILS, kind
+    for recipient in recipients:
+        address = getattr(recipient, "email", recipient)
+        language = getattr(recipient, "preferred_language", settings.LANGUAGE_CODE)
+        _queue(case, kind, address, language, {"recipient": recipient, **context})
+
+
+def _queue(case, kind, address, language, context):
+    with translation.override(language or "en"):
+        context = {"case": case, "city_name": settings.CITY_NAME, "site_url": settings.SITE_URL, **context}
         subject = " ".join(render_to_string(f"notify/email/{kind}_subject.txt", context).split())
         body = render_to_string(f"notify/email/{kind}.txt", context)
     message = OutboxMessage.objects.create(
-        kind=kind,
-        case=case,
-        recipient=case.reporter_email,
-        language=case.language,
-        subject=subject,
-        body=body,
+        kind=kind, case=case, recipient=address, language=language, subject=subject, body=body
     )
-    transaction.on_commit(lambda: enqueue(message.pk))
+    # robust: the change is already committed; if queueing fails, `deliver_outbox` sends it later.
+    transaction.on_commit(lambda: enqueue(message.pk), robust=True)
     return message
 
 

@@ -4,5 +4,12 @@ from . import views
 
 urlpatterns = [
     path("", views.home, name="portal-home"),
+    path("report/<slug:code>/", views.report, name="portal-report"),
+    path("submitted/<str:token>/", views.submitted, name="portal-submitted"),
+    path("track/", views.track_lookup, name="portal-track-lookup"),
     path("track/<str:token>/", views.track, name="portal-track"),
+    path("cases/<str:number>/", views.case_public, name="portal-case-public"),
+    path("cases/<str:number>/follow/", views.follow, name="portal-follow"),
+    path("my/cases/", views.my_cases, name="portal-my-cases"),
+    path("my/profile/", views.profile, name="portal-profile"),
 ]

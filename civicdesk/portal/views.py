@@ -1,17 +1,235 @@
+"""The resident portal: find a service, report, track. No login needed; an account is optional."""
+
 from itertools import groupby
 
-from django.shortcuts import get_object_or_404, render
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
+from civicdesk.cases import actions
 from civicdesk.cases.models import Case, Service
+from civicdesk.lib.geo import nearby_cells
+from civicdesk.lib.ratelimit import client_ip, hit
+
+from .forms import CommentForm, ProfileForm, ReportForm, TrackForm
 
 
 def home(request):
-    services = Service.objects.filter(active=True).order_by("group", "name")
+    query = request.GET.get("q", "").strip()[:100]
+    services = list(Service.objects.filter(active=True).select_related("default_department"))
+    if query:
+        services = [s for s in services if _matches(s, query)]
+    services.sort(key=lambda s: (s.localized("group"), s.localized("name")))
     groups = [(group, list(items)) for group, items in groupby(services, key=lambda s: s.localized("group"))]
-    return render(request, "portal/home.html", {"groups": groups})
+    return render(request, "portal/home.html", {"groups": groups, "query": query, "track_form": TrackForm()})
+
+
+def _matches(service, query):
+    haystack = " ".join(
+        [
+            service.name,
+            service.localized("name"),
+            service.keywords,
+            service.description,
+            service.localized("description"),
+            service.group,
+            service.localized("group"),
+        ]
+    )
+    return all(word in haystack.lower() for word in query.lower().split())
+
+
+def report(request, code):
+    service = get_object_or_404(Service.objects.prefetch_related("attributes"), code=code, active=True)
+    language = translation.get_language()
+    form = ReportForm(
+        request.POST or None,
+        request.FILES or None,
+        service=service,
+        language=language,
+        initial=_contact_initial(request.user),
+    )
+    nearby = []
+    if request.method == "POST" and form.is_valid():
+        nearby = [] if form.cleaned_data["confirm_new"] else _nearby_open_cases(service, form.cleaned_data)
+        if not nearby:
+            wait = (
+                0
+                if request.user.is_authenticated
+                else hit("report", client_ip(request), settings.PORTAL_SUBMIT_RATE)
+            )
+            if wait:
+                minutes = wait // 60 + 1
+                form.add_error(
+                    None,
+                    ngettext(
+                        "You have sent many reports from this connection. "
+                        "Please try again in %(minutes)d minute, or call 311.",
+                        "You have sent many reports from this connection. "
+                        "Please try again in %(minutes)d minutes, or call 311.",
+                        minutes,
+                    )
+                    % {"minutes": minutes},
+                )
+            else:
+                case = _submit(request, form, service, language)
+                if case is not None:
+                    return redirect("portal-submitted", token=case.tracking_token)
+    return render(
+        request,
+        "portal/report.html",
+        {
+            "service": service,
+            "form": form,
+            "nearby": nearby,
+            "map_tile_url": settings.MAP_TILE_URL,
+            "map_center": settings.MAP_CENTER,
+        },
+    )
+
+
+def _contact_initial(user):
+    if not user.is_authenticated:
+        return {}
+    return {"name": user.full_name, "email": user.email, "phone": user.phone}
+
+
+def _nearby_open_cases(service, data):
+    if data.get("latitude") is None or data.get("longitude") is None:
+        return []
+    cells = nearby_cells(data["latitude"], data["longitude"])
+    return list(Case.objects.open().filter(service=service, geo_cell__in=cells).order_by("-created_at")[:5])
+
+
+def _submit(request, form, service, language):
+    data = form.cleaned_data
+    anonymous = data["anonymous"]
+    user = request.user if request.user.is_authenticated and not anonymous else None
+    try:
+        return actions.submit_case(
+            service=service,
+            description=data["description"],
+            answers=form.answers(),
+            latitude=data.get("latitude"),
+            longitude=data.get("longitude"),
+            address=data["address"],
+            reporter=user,
+            reporter_name="" if anonymous else data["name"],
+            reporter_email="" if anonymous else data["email"],
+            reporter_phone="" if anonymous else data["phone"],
+            language=language,
+            photos=data["photos"],
+        )
+    except ValidationError as error:
+        form.add_action_errors(error)
+        return None
+
+
+@require_POST
+def follow(request, number):
+    """'Is it one of these?' -> follow the existing case instead of filing a new one."""
+    case = get_object_or_404(Case.objects.open(), number=number)
+    email = request.POST.get("email", "").strip()
+    user = request.user if request.user.is_authenticated else None
+    try:
+        actions.follow(case, email=email or getattr(user, "email", ""), user=user)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return redirect(request.POST.get("next") or "portal-home")
+    messages.success(
+        request,
+        _("Thank you. You now follow case %(number)s and we counted your report.") % {"number": case.number},
+    )
+    return redirect("portal-case-public", number=case.number)
+
+
+def submitted(request, token):
+    case = get_object_or_404(Case.objects.select_related("service"), tracking_token=token)
+    return render(request, "portal/submitted.html", {"case": case})
+
+
+def track_lookup(request):
+    """Find a case by number plus the e-mail given with it. A mismatch says nothing about the case."""
+    form = TrackForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        case = Case.objects.filter(
+            number=form.cleaned_data["number"].strip(),
+            reporter_email=form.cleaned_data["email"].strip().lower(),
+        ).first()
+        if case is not None:
+            return redirect("portal-track", token=case.tracking_token)
+        form.add_error(
+            None,
+            _(
+                "We found no case with that number and e-mail address. Check both, or use the "
+                "link in the e-mail we sent you."
+            ),
+        )
+    return render(request, "portal/track_lookup.html", {"form": form})
 
 
 def track(request, token):
-    case = get_object_or_404(Case.objects.select_related("service"), tracking_token=token)
-    events = case.public_events().order_by("created_at", "id")
-    return render(request, "portal/track.html", {"case": case, "events": events})
+    case = get_object_or_404(Case.objects.select_related("service", "duplicate_of"), tracking_token=token)
+    form = CommentForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.resident_comment(
+                case,
+                form.cleaned_data["message"],
+                photos=form.cleaned_data["photos"],
+                reporter=request.user if request.user.is_authenticated else None,
+            )
+        except ValidationError as error:
+            for field, msgs in error.message_dict.items():
+                for message in msgs:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            messages.success(request, _("Thank you. Your comment was added to the case."))
+            return redirect("portal-track", token=token)
+    return render(request, "portal/track.html", _case_context(case, form=form, private=True))
+
+
+def case_public(request, number):
+    """A case's public page: what anyone may know, without contact details or the tracking link."""
+    case = get_object_or_404(Case.objects.select_related("service"), number=number)
+    return render(request, "portal/track.html", _case_context(case, private=False))
+
+
+def _case_context(case, **extra):
+    return {
+        "case": case,
+        "events": case.public_events().select_related("actor"),
+        "photos": case.attachments.filter(public=True),
+        **extra,
+    }
+
+
+@login_required
+def my_cases(request):
+    user = request.user
+    verified = user.emailaddress_set.filter(verified=True).values_list("email", flat=True)
+    cases = (
+        Case.objects.filter(Q(reporter=user) | Q(reporter_email__in=[e.lower() for e in verified]))
+        .select_related("service")
+        .order_by("-created_at")[:200]
+    )
+    return render(request, "portal/my_cases.html", {"cases": cases})
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Your profile was saved."))
+        response = redirect("portal-profile")
+        response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["preferred_language"])
+        return response
+    return render(request, "portal/profile.html", {"form": form})

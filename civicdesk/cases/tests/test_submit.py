@@ -27,7 +27,7 @@ def test_it_creates_a_numbered_case_with_its_event(cast, django_capture_on_commi
     assert case.department == cast.public_works
     assert case.geo_cell
     assert case.reporter_email == "res@example.org"
-    event = case.events.get()
+    event = case.events.get(kind=EventKind.SUBMITTED)
     assert event.kind == EventKind.SUBMITTED and event.public
     assert OutboxMessage.objects.get().status == "sent"
     assert mail.outbox[0].to == ["res@example.org"]

@@ -1,0 +1,48 @@
+"""Deliver due outbox messages: the safety net for messages whose task or worker died.
+
+Safe to run in several copies: each message is claimed with one conditional UPDATE.
+"""
+
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections, connection
+
+from civicdesk.notify.delivery import deliver_due
+
+BATCH = 100
+
+
+class Command(BaseCommand):
+    help = "Send outbox messages that are due, every --interval seconds (or once with --once)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="Run one sweep and exit.")
+        parser.add_argument(
+            "--interval", type=float, default=30.0, help="Seconds to sleep between sweeps (default 30)."
+        )
+
+    def handle(self, *args, once=False, interval=30.0, **options):
+        while True:
+            self.sweep()
+            if once:
+                return
+            time.sleep(interval)
+
+    def sweep(self):
+        # A long-running process must not keep a connection the database has dropped (never
+        # mid-transaction, as when a test or a caller wraps the command in one).
+        if not connection.in_atomic_block:
+            close_old_connections()
+        counts = {}
+        while True:
+            statuses = deliver_due(limit=BATCH)
+            for status in statuses:
+                counts[status] = counts.get(status, 0) + 1
+            if len(statuses) < BATCH:
+                break
+        if counts:
+            summary = ", ".join(
+                f"{count} {status or 'taken by another worker'}" for status, count in counts.items()
+            )
+            self.stdout.write(f"deliver_outbox: {summary}")

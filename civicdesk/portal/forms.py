@@ -1,0 +1,167 @@
+"""Resident-facing forms. Validation of the case itself lives in cases.actions; these forms give each
+question the right control and carry the actions' field errors back to the right place."""
+
+from datetime import datetime
+
+from django import forms
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from civicdesk.accounts.models import User
+from civicdesk.cases.attributes import MAX_TEXT
+from civicdesk.cases.models import Datatype
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class PhotosField(forms.FileField):
+    widget = MultipleFileInput
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, (list, tuple)) else [data] if data else []
+        return [super(PhotosField, self).clean(f, initial) for f in files]
+
+
+def attribute_field(attribute, language=None):
+    """A form field with the right control for one service question."""
+    common = {
+        "label": attribute.localized("label", language),
+        "required": attribute.required,
+        "help_text": attribute.localized("help_text", language),
+    }
+    kind = attribute.datatype
+    if kind == Datatype.SINGLE:
+        choices = attribute.value_choices(language)
+        widget = forms.RadioSelect if len(choices) <= 6 else forms.Select
+        if widget is forms.Select:
+            choices = [("", _("Choose…")), *choices]
+        return forms.ChoiceField(choices=choices, widget=widget, **common)
+    if kind == Datatype.MULTI:
+        return forms.MultipleChoiceField(
+            choices=attribute.value_choices(language), widget=forms.CheckboxSelectMultiple, **common
+        )
+    if kind == Datatype.NUMBER:
+        return forms.CharField(
+            widget=forms.TextInput(attrs={"inputmode": "decimal"}), max_length=40, **common
+        )
+    if kind == Datatype.DATETIME:
+        return forms.DateTimeField(
+            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), **common
+        )
+    if kind == Datatype.TEXT:
+        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_TEXT, **common)
+    return forms.CharField(max_length=200, **common)
+
+
+def attribute_form_name(code):
+    return f"attr_{code}"
+
+
+class ReportForm(forms.Form):
+    description = forms.CharField(
+        label=_("What is the problem?"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("Say what you see and exactly where. At most 4,000 characters."),
+    )
+    address = forms.CharField(
+        label=_("Address or place"),
+        max_length=300,
+        required=False,
+        help_text=_("For example “120 Main Street” or “corner of Elm and 3rd”."),
+        widget=forms.TextInput(attrs={"autocomplete": "street-address"}),
+    )
+    latitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-90, max_value=90)
+    longitude = forms.FloatField(required=False, widget=forms.HiddenInput, min_value=-180, max_value=180)
+    photos = PhotosField(
+        label=_("Photos"),
+        required=False,
+        help_text=_("Optional. JPEG, PNG, WebP or GIF, up to 10 MB each."),
+        widget=MultipleFileInput(attrs={"accept": "image/*"}),
+    )
+    anonymous = forms.BooleanField(
+        label=_("Report anonymously (we will not be able to contact you)"), required=False
+    )
+    name = forms.CharField(
+        label=_("Your name"),
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"),
+        required=False,
+        help_text=_("We send the case number and updates here."),
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    phone = forms.CharField(
+        label=_("Phone"),
+        max_length=32,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    confirm_new = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, service, language=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.service = service
+        self.attribute_names = []
+        for attribute in service.attributes.all():
+            name = attribute_form_name(attribute.code)
+            self.fields[name] = attribute_field(attribute, language)
+            self.attribute_names.append(name)
+
+    def attribute_fields(self):
+        return [self[name] for name in self.attribute_names]
+
+    def answers(self):
+        """Answers keyed by question code, in the form the actions validate."""
+        answers = {}
+        for attribute in self.service.attributes.all():
+            value = self.cleaned_data.get(attribute_form_name(attribute.code))
+            if isinstance(value, datetime):
+                value = (value if timezone.is_aware(value) else timezone.make_aware(value)).isoformat()
+            answers[attribute.code] = value
+        return answers
+
+    def add_action_errors(self, error):
+        """Put an actions ValidationError's messages on the matching fields."""
+        for key, messages in error.message_dict.items():
+            field = key
+            if key.startswith("attribute[") and key.endswith("]"):
+                field = attribute_form_name(key[len("attribute[") : -1])
+            for message in messages:
+                self.add_error(field if field in self.fields else None, message)
+
+
+class TrackForm(forms.Form):
+    number = forms.CharField(label=_("Case number"), max_length=16, help_text=_("For example 26-000123."))
+    email = forms.EmailField(label=_("The e-mail address you gave"))
+
+
+class CommentForm(forms.Form):
+    message = forms.CharField(
+        label=_("Add a comment"),
+        max_length=MAX_TEXT,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    photos = PhotosField(
+        label=_("Add photos"), required=False, widget=MultipleFileInput(attrs={"accept": "image/*"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("message") and not data.get("photos"):
+            raise forms.ValidationError(_("Write a comment or choose a photo."))
+        return data
+
+
+class ProfileForm(forms.ModelForm):
+    class Meta:
+        model = User
+        fields = ["full_name", "phone", "preferred_language", "preferred_channel"]
+        widgets = {"preferred_language": forms.Select(choices=settings.LANGUAGES)}

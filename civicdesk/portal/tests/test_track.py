@@ -1,0 +1,84 @@
+import io
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
+
+from civicdesk.cases import actions
+from civicdesk.cases.models import Status
+
+
+def make_case(cast, **extra):
+    return actions.submit_case(
+        service=cast.pothole,
+        description="Hole",
+        answers={"depth": "deep"},
+        reporter_email="res@example.org",
+        reporter_name="Ronnie Reporter",
+        reporter_phone="555-0100",
+        **extra,
+    )
+
+
+def test_it_finds_a_case_by_number_and_email(client, cast):
+    case = make_case(cast)
+    response = client.post(
+        reverse("portal-track-lookup"), {"number": case.number, "email": "RES@example.org"}
+    )
+    assert response.status_code == 302 and response.url == reverse("portal-track", args=[case.tracking_token])
+
+
+def test_it_reveals_nothing_when_the_email_does_not_match(client, cast):
+    case = make_case(cast)
+    for number, email in [(case.number, "other@example.org"), ("26-999999", "res@example.org")]:
+        response = client.post(reverse("portal-track-lookup"), {"number": number, "email": email})
+        page = response.content.decode()
+        assert response.status_code == 200 and "We found no case" in page and case.tracking_token not in page
+
+
+def test_it_404s_for_an_unknown_tracking_link(client, cast):
+    assert client.get(reverse("portal-track", args=["nope"])).status_code == 404
+
+
+def test_it_shows_public_events_but_not_internal_notes_or_contact(client, cast):
+    case = make_case(cast)
+    actions.reply(case, cast.bob, "We will fix it this week.")
+    actions.add_note(case, cast.bob, "Secret crew note")
+    actions.change_status(case, cast.bob, Status.RESOLVED, message="Filled.")
+    for url in (
+        reverse("portal-track", args=[case.tracking_token]),
+        reverse("portal-case-public", args=[case.number]),
+    ):
+        page = client.get(url).content.decode()
+        assert "We will fix it this week." in page and "Resolved" in page and "Filled." in page
+        assert "Secret crew note" not in page and "res@example.org" not in page and "555-0100" not in page
+        assert "Ronnie" not in page and "Bob" not in page
+
+
+def test_it_keeps_the_tracking_link_off_the_public_page(client, cast):
+    case = make_case(cast)
+    page = client.get(reverse("portal-case-public", args=[case.number])).content.decode()
+    assert case.tracking_token not in page and "Add a comment" not in page
+
+
+def test_it_takes_a_comment_and_photo_from_the_reporter(client, cast):
+    case = make_case(cast)
+    actions.change_status(case, cast.bob, Status.WAITING_ON_RESIDENT, message="Which side of the street?")
+    out = io.BytesIO()
+    Image.new("RGB", (20, 20)).save(out, format="PNG")
+    url = reverse("portal-track", args=[case.tracking_token])
+    response = client.post(
+        url, {"message": "North side", "photos": [SimpleUploadedFile("a.png", out.getvalue())]}
+    )
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.OPEN and case.attachments.count() == 1
+    assert "North side" in client.get(url).content.decode()
+
+
+def test_it_asks_for_a_comment_or_photo(client, cast):
+    case = make_case(cast)
+    events = case.events.count()
+    response = client.post(reverse("portal-track", args=[case.tracking_token]), {"message": ""})
+    assert "Write a comment or choose a photo" in response.content.decode()
+    assert case.events.count() == events

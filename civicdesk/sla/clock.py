@@ -1,0 +1,162 @@
+"""Service-level clocks: started, paused, stopped and rescheduled by case events.
+
+`on_event(case, event)` is called by cases.actions for every event it writes, inside the same
+transaction, so a clock never disagrees with the timeline. Escalations are scheduled here
+(`next_step_at`, indexed) and fired by `sla_watch` through `actions.escalate`.
+"""
+
+from datetime import timedelta
+
+from civicdesk.cases.models import Case, EventKind
+from civicdesk.cases.workflow import ACTIVE, Status
+from civicdesk.lib import businesstime
+
+from .models import CaseClock, EscalationStep, SLAPolicy
+
+RESPONSE_KINDS = {EventKind.REPLY, EventKind.ACKNOWLEDGED, EventKind.STATUS}
+RESCHEDULE_KINDS = {EventKind.PRIORITY, EventKind.RECATEGORISED, EventKind.ROUTED, EventKind.ESCALATED}
+
+
+def on_event(case, event):
+    clock = CaseClock.objects.filter(case=case).select_related("policy__calendar").first()
+    if event.kind == EventKind.SUBMITTED or (clock is None and event.kind in RESCHEDULE_KINDS):
+        start(case, event.created_at)
+        return
+    if clock is None:
+        return
+    changed = _is_first_response(clock, event)
+    if changed:
+        _record_response(clock, event.created_at)
+    if event.kind in (EventKind.STATUS, EventKind.REOPENED, EventKind.MERGED):
+        _status_changed(clock, case, event)
+        changed = True
+    elif event.kind in RESCHEDULE_KINDS:
+        if not _repolicy(clock, case, event.created_at):
+            return
+        changed = True
+    if changed:  # notes, photos and the like leave the clock alone
+        _schedule(clock, case, event.created_at)
+
+
+def start(case, now):
+    """Begin (or restart) the clock with the policy for the case's service and priority."""
+    policy = SLAPolicy.objects.for_case(case.service, case.priority)
+    if policy is None:
+        CaseClock.objects.filter(case=case).delete()
+        _set_expected(case, None)
+        return None
+    clock, _created = CaseClock.objects.update_or_create(
+        case=case,
+        defaults={
+            "policy": policy,
+            "started_at": case.created_at,
+            "paused": timedelta(),
+            "paused_since": None,
+        },
+    )
+    _compute_due(clock)
+    _schedule(clock, case, now)
+    return clock
+
+
+def calendar_for(clock, around):
+    return clock.policy.calendar.to_calendar(around)
+
+
+def _compute_due(clock):
+    policy = clock.policy
+    cal = calendar_for(clock, clock.started_at)
+    # Paused business time extends every target: waiting on the resident is not the city's time.
+    if policy.response_target is not None:
+        clock.response_due_at = businesstime.add(cal, clock.started_at, policy.response_target + clock.paused)
+    target = policy.resolution_target
+    clock.resolution_due_at = businesstime.add(cal, clock.started_at, target + clock.paused)
+    risk = target * (policy.at_risk_percent / 100)
+    clock.at_risk_at = businesstime.add(cal, clock.started_at, risk + clock.paused)
+    clock.save()
+    _set_expected(clock.case, clock.resolution_due_at)
+
+
+def _set_expected(case, when):
+    if case.expected_at != when:
+        case.expected_at = when
+        Case.objects.filter(pk=case.pk).update(expected_at=when)
+
+
+def _is_first_response(clock, event):
+    if clock.responded_at is not None or not event.public or event.kind not in RESPONSE_KINDS:
+        return False
+    # A response is something city staff said or did for the resident, not the resident's own comment.
+    return event.actor is not None and event.actor.is_city_staff and not event.changes.get("from")
+
+
+def _record_response(clock, when):
+    clock.responded_at = when
+    if clock.policy.response_target is not None:
+        cal = calendar_for(clock, clock.started_at)
+        clock.business_to_respond = businesstime.between(cal, clock.started_at, when) - clock.paused
+        clock.response_met = when <= clock.response_due_at
+
+
+def _status_changed(clock, case, event):
+    now, status = event.created_at, case.status
+    if status == Status.WAITING_ON_RESIDENT and clock.paused_since is None:
+        clock.paused_since = now
+    elif status != Status.WAITING_ON_RESIDENT and clock.paused_since is not None:
+        cal = calendar_for(clock, clock.paused_since)
+        clock.paused += businesstime.between(cal, clock.paused_since, now)
+        clock.paused_since = None
+        _compute_due(clock)
+    if status in ACTIVE:
+        clock.resolved_at = clock.resolution_met = clock.business_to_resolve = None
+    elif clock.resolved_at is None:
+        cal = calendar_for(clock, clock.started_at)
+        clock.resolved_at = now
+        clock.business_to_resolve = businesstime.between(cal, clock.started_at, now) - clock.paused
+        clock.resolution_met = now <= clock.resolution_due_at
+
+
+def _repolicy(clock, case, now):
+    """Follow a change of service or priority. False when no policy applies any more (clock removed)."""
+    policy = SLAPolicy.objects.for_case(case.service, case.priority)
+    if policy is None:
+        clock.delete()
+        _set_expected(case, None)
+        return False
+    if policy != clock.policy:  # due times depend only on the policy, the start and the pauses
+        clock.policy = policy
+        _compute_due(clock)
+    return True
+
+
+def step_time(clock, step):
+    """When `step` is due for this clock, or None if its clock has stopped."""
+    if step.clock == EscalationStep.Clock.RESPONSE:
+        if clock.responded_at is not None or clock.response_due_at is None:
+            return None
+        due, risk = clock.response_due_at, None
+        if step.trigger == EscalationStep.Trigger.AT_RISK:
+            cal = calendar_for(clock, clock.started_at)
+            share = clock.policy.response_target * (clock.policy.at_risk_percent / 100)
+            risk = businesstime.add(cal, clock.started_at, share + clock.paused)
+    else:
+        if clock.resolved_at is not None:
+            return None
+        due, risk = clock.resolution_due_at, clock.at_risk_at
+    if step.trigger == EscalationStep.Trigger.AT_RISK:
+        return risk
+    if step.trigger == EscalationStep.Trigger.BREACH:
+        return due
+    return due + timedelta(hours=float(step.hours_after))
+
+
+def _schedule(clock, case, now):
+    """Point the clock at its earliest step that has not fired (none while paused or finished)."""
+    clock.next_step, clock.next_step_at = None, None
+    if clock.paused_since is None and case.status in ACTIVE:
+        fired = set(clock.firings.values_list("step_id", flat=True))
+        pending = [(step_time(clock, s), s) for s in clock.policy.steps.all() if s.pk not in fired]
+        pending = sorted(((t, s) for t, s in pending if t is not None), key=lambda p: (p[0], p[1].pk))
+        if pending:
+            clock.next_step_at, clock.next_step = pending[0]
+    clock.save()
