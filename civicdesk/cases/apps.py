@@ -1,6 +1,20 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _repair_search(using, **kwargs):
+    from django.db import connections
+
+    from civicdesk.lib.search import ensure_search_schema
+
+    ensure_search_schema(connections[using])
 
 
 class CasesConfig(AppConfig):
     name = "civicdesk.cases"
     label = "cases"
+
+    def ready(self):
+        # On SQLite a migration that rebuilds cases_case silently drops the full-text triggers;
+        # this puts them back after every migrate.
+        post_migrate.connect(_repair_search, sender=self, dispatch_uid="civicdesk-search-repair")

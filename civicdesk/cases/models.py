@@ -164,7 +164,8 @@ class CaseQuerySet(models.QuerySet):
             return self.none()
         if user.sees_all_departments:
             return self
-        return self.filter(department__in=user.departments.all())
+        # A list of ids, not a subquery, so PostgreSQL can use the department index.
+        return self.filter(department__in=list(user.departments.values_list("pk", flat=True)))
 
 
 class CaseNumber(models.Model):
@@ -261,6 +262,17 @@ class Case(models.Model):
         indexes = [
             models.Index(fields=["department", "status", "priority"], name="case_queue_idx"),
             models.Index(fields=["status", "priority", "created_at"], name="case_status_idx"),
+            # The staff queue's default order over open cases, citywide and per department.
+            models.Index(
+                fields=["priority", "expected_at", "created_at", "id"],
+                name="case_open_order_idx",
+                condition=models.Q(status__in=sorted(ACTIVE)),
+            ),
+            models.Index(
+                fields=["department", "priority", "expected_at", "created_at", "id"],
+                name="case_open_dept_order_idx",
+                condition=models.Q(status__in=sorted(ACTIVE)),
+            ),
         ]
 
     def __str__(self):

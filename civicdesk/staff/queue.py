@@ -6,6 +6,7 @@ Kept apart from the views so each filter is a small function of (queryset, value
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -153,9 +154,19 @@ def saved_views(user):
 
 
 def mark_rows(cases, now=None):
-    """Flags the templates show as text: overdue (past due and still open) and urgent."""
+    """Flags the templates show as text: overdue (past due and still open), at risk (past the policy's
+    at-risk point, not yet due) and urgent."""
     now = now or timezone.now()
     for case in cases:
         case.overdue = bool(case.expected_at and case.expected_at < now and case.is_active)
+        case.at_risk = not case.overdue and case.is_active and _past_risk_point(case, now)
         case.urgent = case.priority == Priority.URGENT
     return cases
+
+
+def _past_risk_point(case, now):
+    try:
+        at_risk_at = case.clock.at_risk_at
+    except ObjectDoesNotExist:  # no service-level policy applies
+        return False
+    return bool(at_risk_at and at_risk_at <= now)

@@ -69,3 +69,9 @@ def test_it_reports_every_bad_field_at_once(cast):
     with pytest.raises(ValidationError) as error:
         submit(cast, description="x" * 5000, latitude=100, answers={})
     assert {"description", "latitude", "attribute[depth]"} <= set(error.value.message_dict)
+
+
+def test_it_writes_the_acknowledgement_in_the_reporters_language(cast, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        submit(cast, language="es")
+    assert "Recibimos" in mail.outbox[0].subject

@@ -44,7 +44,9 @@ def show_queue(request):
     filters = form.filters()
     sort = filters.pop("sort", DEFAULT_SORT)
     visible = _visible_cases(request)
-    cases = filter_cases(visible.select_related("service", "department", "assignee"), filters, user, now)
+    cases = filter_cases(
+        visible.select_related("service", "department", "assignee", "clock"), filters, user, now
+    )
     page = paginate(
         cases,
         sort_keys(sort),
