@@ -29,14 +29,14 @@ run: install
 
 # The whole suite on SQLite, then on PostgreSQL when it answers (CI makes sure it does).
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 	@if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
-	  DATABASE_URL=$(PG_URL) $(PY) -m pytest; \
+	  DATABASE_URL=$(PG_URL) $(PY) -m pytest -n 2; \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL is not running: CI needs it" >&2; exit 1; \
 	else echo "PostgreSQL not running here: skipped the PostgreSQL pass"; fi
 
 test-sqlite: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n 2
 
 test-postgres: install
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest

@@ -6,6 +6,7 @@ from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from . import locate
 from .forms import AreaImportForm
@@ -91,7 +92,11 @@ class AreaAdmin(InvalidatingAdmin):
     @admin.display(description=_("geometry (GeoJSON)"))
     def geometry_text(self, area):
         text = area.geometry
-        note = _("%(vertices)d vertices, %(chars)d characters") % {
+        note = (
+            ngettext("%(vertices)d vertex", "%(vertices)d vertices", area.vertex_count)
+            + ", "
+            + ngettext("%(chars)d character", "%(chars)d characters", len(text))
+        ) % {
             "vertices": area.vertex_count,
             "chars": len(text),
         }

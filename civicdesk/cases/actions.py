@@ -19,6 +19,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from civicdesk.areas import locate as area_locate
 from civicdesk.lib.geo import cell_for, valid_coordinates
@@ -302,7 +303,11 @@ def _routed_event(case, decision, at=None):
     department = case.department.name if case.department else _("triage")
     if decision.matched:
         names = ", ".join(f"“{name}”" for _id, name in decision.rules)
-        message = _("Routed to %(department)s by rule %(rules)s.") % {
+        message = ngettext(
+            "Routed to %(department)s by rule %(rules)s.",
+            "Routed to %(department)s by rules %(rules)s.",
+            len(decision.rules),
+        ) % {
             "department": department,
             "rules": names,
         }

@@ -4,6 +4,7 @@ from django.contrib import admin, messages
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .models import OutboxMessage
 from .outbox import enqueue
@@ -35,5 +36,8 @@ class OutboxMessageAdmin(admin.ModelAdmin):
         for pk in ids:
             transaction.on_commit(partial(enqueue, pk), robust=True)
         self.message_user(
-            request, _("%(count)d messages queued again.") % {"count": len(ids)}, messages.SUCCESS
+            request,
+            ngettext("%(count)d message queued again.", "%(count)d messages queued again.", len(ids))
+            % {"count": len(ids)},
+            messages.SUCCESS,
         )

@@ -1,16 +1,13 @@
 """Resident-facing forms. Validation of the case itself lives in cases.actions; these forms give each
 question the right control and carry the actions' field errors back to the right place."""
 
-from datetime import datetime
-
 from django import forms
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicdesk.accounts.models import User
 from civicdesk.cases.attributes import MAX_TEXT
-from civicdesk.cases.models import Datatype
+from civicdesk.cases.forms import add_action_errors, answers_from, attribute_fields
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -23,41 +20,6 @@ class PhotosField(forms.FileField):
     def clean(self, data, initial=None):
         files = data if isinstance(data, (list, tuple)) else [data] if data else []
         return [super(PhotosField, self).clean(f, initial) for f in files]
-
-
-def attribute_field(attribute, language=None):
-    """A form field with the right control for one service question."""
-    common = {
-        "label": attribute.localized("label", language),
-        "required": attribute.required,
-        "help_text": attribute.localized("help_text", language),
-    }
-    kind = attribute.datatype
-    if kind == Datatype.SINGLE:
-        choices = attribute.value_choices(language)
-        widget = forms.RadioSelect if len(choices) <= 6 else forms.Select
-        if widget is forms.Select:
-            choices = [("", _("Choose…")), *choices]
-        return forms.ChoiceField(choices=choices, widget=widget, **common)
-    if kind == Datatype.MULTI:
-        return forms.MultipleChoiceField(
-            choices=attribute.value_choices(language), widget=forms.CheckboxSelectMultiple, **common
-        )
-    if kind == Datatype.NUMBER:
-        return forms.CharField(
-            widget=forms.TextInput(attrs={"inputmode": "decimal"}), max_length=40, **common
-        )
-    if kind == Datatype.DATETIME:
-        return forms.DateTimeField(
-            widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"), **common
-        )
-    if kind == Datatype.TEXT:
-        return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=MAX_TEXT, **common)
-    return forms.CharField(max_length=200, **common)
-
-
-def attribute_form_name(code):
-    return f"attr_{code}"
 
 
 class ReportForm(forms.Form):
@@ -108,33 +70,19 @@ class ReportForm(forms.Form):
     def __init__(self, *args, service, language=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.service = service
-        self.attribute_names = []
-        for attribute in service.attributes.all():
-            name = attribute_form_name(attribute.code)
-            self.fields[name] = attribute_field(attribute, language)
-            self.attribute_names.append(name)
+        questions = attribute_fields(service, language)
+        self.attribute_names = list(questions)
+        self.fields.update(questions)
 
     def attribute_fields(self):
         return [self[name] for name in self.attribute_names]
 
     def answers(self):
         """Answers keyed by question code, in the form the actions validate."""
-        answers = {}
-        for attribute in self.service.attributes.all():
-            value = self.cleaned_data.get(attribute_form_name(attribute.code))
-            if isinstance(value, datetime):
-                value = (value if timezone.is_aware(value) else timezone.make_aware(value)).isoformat()
-            answers[attribute.code] = value
-        return answers
+        return answers_from(self.cleaned_data, self.service)
 
     def add_action_errors(self, error):
-        """Put an actions ValidationError's messages on the matching fields."""
-        for key, messages in error.message_dict.items():
-            field = key
-            if key.startswith("attribute[") and key.endswith("]"):
-                field = attribute_form_name(key[len("attribute[") : -1])
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
+        add_action_errors(self, error)
 
 
 class TrackForm(forms.Form):

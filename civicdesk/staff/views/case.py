@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from civicdesk.cases import actions, permissions
 from civicdesk.cases.actions import StaleCase
+from civicdesk.cases.forms import add_action_errors
 from civicdesk.cases.models import Department
 from civicdesk.cases.workflow import ACTIVE, TRANSITIONS, Status, allowed_targets
 from civicdesk.lib.geo import nearby_cells
@@ -27,7 +28,6 @@ from ..forms import (
     PriorityForm,
     ServiceForm,
     StatusForm,
-    add_action_errors,
     grouped_people,
 )
 from ..queue import mark_rows

@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from civicdesk.cases import actions, permissions
+from civicdesk.cases.forms import add_action_errors
 from civicdesk.cases.models import Service
 
-from ..forms import CallerLookupForm, IntakeForm, add_action_errors
+from ..forms import CallerLookupForm, IntakeForm
 from .base import _visible_cases, render_page, staff_required
 
 TEMPLATE = "staff/intake.html"

@@ -6,8 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from civicdesk.cases.forms import add_action_errors, answers_from, attribute_fields, attribute_name
 from civicdesk.cases.models import Datatype, ServiceAttribute
-from civicdesk.staff.forms import add_action_errors, answers_from, attribute_fields, attribute_name
 
 
 def question(service, code, datatype, **fields):
