@@ -25,6 +25,7 @@ run: install
 	@echo "CivicDesk: http://127.0.0.1:$(PORT)/  (demo logins in README.md)"
 	trap 'kill 0' EXIT INT TERM; \
 	  DEBUG=true $(CIVICDESK) db_worker & \
+	  DEBUG=true $(CIVICDESK) sla_watch --interval 30 & \
 	  DEBUG=true $(CIVICDESK) runserver 127.0.0.1:$(PORT)
 
 # The whole suite on SQLite, then on PostgreSQL when it answers (CI makes sure it does).

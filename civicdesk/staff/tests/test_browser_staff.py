@@ -16,11 +16,16 @@ from civicdesk.cases.models import Case, CaseEvent, EventKind
 pytestmark = pytest.mark.browser
 
 
-def signed_in(browser, base, user, **options):
+def signed_in(browser, base, user, language="en", **options):
     client = Client()
     client.force_login(user)
     context = browser.new_context(viewport=options.pop("viewport", DESKTOP), **options)
-    context.add_cookies([{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base}])
+    context.add_cookies(
+        [
+            {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": base},
+            {"name": "django_language", "value": language, "url": base},
+        ]
+    )
     page = context.new_page()
     block_map_tiles(page)
     return page
@@ -42,13 +47,15 @@ def case(site):
     return case
 
 
+@pytest.mark.parametrize("language", ["en", "es"])
 @pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
-def test_it_is_accessible_on_phone_and_desktop(site, browser, case, viewport):
+def test_it_is_accessible_on_phone_and_desktop(site, browser, case, viewport, language):
     base, cast = site
-    page = signed_in(browser, base, cast.erin, viewport=viewport)
+    page = signed_in(browser, base, cast.erin, language=language, viewport=viewport)
     for path in ("/staff/", f"/staff/cases/{case.number}/", "/staff/intake/?service=pothole"):
         page.goto(base + path)
-        assert_accessible(page, f"{path} at {viewport['width']}px")
+        assert page.locator("html").get_attribute("lang") == language
+        assert_accessible(page, f"{path} [{language}] at {viewport['width']}px")
         assert_no_horizontal_scroll(page)
 
 
@@ -59,7 +66,7 @@ def test_it_shows_form_errors_accessibly(site, browser, case):
     page.locator("#reply-submit").click()
     summary = page.locator(".error-summary")
     summary.wait_for()
-    assert page.evaluate("document.activeElement.classList.contains('error-summary')")
+    page.wait_for_function("document.activeElement.classList.contains('error-summary')", timeout=5000)
     assert_accessible(page, "case page with an error")
 
 
