@@ -5,10 +5,25 @@ from civicdesk.routing.models import RoutingRule
 
 
 def rule_form(cast, **overrides):
-    data = {"name": "Holes to Parks", "order": "10", "active": "on", "services": [cast.pothole.pk],
-            "service_groups": "", "areas": "", "keywords": "", "answers": "{}", "channels": "[]",
-            "priorities": "[]", "weekdays": "[]", "from_time": "", "to_time": "",
-            "set_department": cast.parks.pk, "assign_to": "", "set_priority": "", "add_tags": ""}
+    data = {
+        "name": "Holes to Parks",
+        "order": "10",
+        "active": "on",
+        "services": [cast.pothole.pk],
+        "service_groups": "",
+        "areas": "",
+        "keywords": "",
+        "answers": "{}",
+        "channels": "[]",
+        "priorities": "[]",
+        "weekdays": "[]",
+        "from_time": "",
+        "to_time": "",
+        "set_department": cast.parks.pk,
+        "assign_to": "",
+        "set_priority": "",
+        "add_tags": "",
+    }
     return data | overrides
 
 
