@@ -12,6 +12,7 @@ from civicdesk.notify.models import OutboxMessage
 from . import DEMO_SEED
 from .city import build_accounts, build_catalogue
 from .histories import CASE_COUNT, City, plan_cases, play
+from .policy import build_policy
 
 
 def load(seed=DEMO_SEED, count=CASE_COUNT, now=None):
@@ -20,6 +21,7 @@ def load(seed=DEMO_SEED, count=CASE_COUNT, now=None):
     now = now or timezone.now()
     with transaction.atomic():
         departments, services = build_catalogue()
+        build_policy(departments, services)
         people = build_accounts(departments)
         cases = play(rng, City(departments, services, people), plan_cases(rng, now, count), now)
         silenced = _silence_outbox()
