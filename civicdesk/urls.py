@@ -1,10 +1,9 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.static import serve
 
 from .health import healthz
 
+# Uploaded photos are never served straight from MEDIA_ROOT: `portal-photo` checks who may see each.
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
@@ -13,8 +12,3 @@ urlpatterns = [
     path("staff/", include("civicdesk.staff.urls")),
     path("", include("civicdesk.portal.urls")),
 ]
-
-if settings.DEBUG or settings.SERVE_MEDIA:
-    urlpatterns.append(
-        path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", serve, {"document_root": settings.MEDIA_ROOT})
-    )

@@ -10,6 +10,7 @@ urlpatterns = [
     path("track/<str:token>/", views.track, name="portal-track"),
     path("cases/<str:number>/", views.case_public, name="portal-case-public"),
     path("cases/<str:number>/follow/", views.follow, name="portal-follow"),
+    path("photos/<int:pk>/<str:size>/", views.photo, name="portal-photo"),
     path("my/cases/", views.my_cases, name="portal-my-cases"),
     path("my/profile/", views.profile, name="portal-profile"),
 ]

@@ -7,14 +7,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
-from civicdesk.cases import actions
-from civicdesk.cases.models import Case, Service
+from civicdesk.cases import actions, permissions
+from civicdesk.cases.models import Attachment, Case, Service
 from civicdesk.lib.geo import nearby_cells
 from civicdesk.lib.ratelimit import client_ip, hit
 
@@ -233,3 +234,17 @@ def profile(request):
         response.set_cookie(settings.LANGUAGE_COOKIE_NAME, form.cleaned_data["preferred_language"])
         return response
     return render(request, "portal/profile.html", {"form": form})
+
+
+@require_GET
+def photo(request, pk, size):
+    """A case photo. Internal photos only for staff who may see the case; the rest like the case page."""
+    attachment = get_object_or_404(Attachment.objects.select_related("case"), pk=pk)
+    if not attachment.public and not permissions.can(request.user, "view", attachment.case):
+        raise Http404
+    image = attachment.thumbnail if size == "thumb" and attachment.thumbnail else attachment.file
+    content_type = "image/jpeg" if image is attachment.thumbnail else attachment.content_type
+    response = FileResponse(image.open("rb"), content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600" if not attachment.public else "public, max-age=86400"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response

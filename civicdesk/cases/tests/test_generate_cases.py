@@ -56,3 +56,20 @@ def test_it_generates_realistic_cases_in_bulk(transactional_db):
     generate(50, seed=3)  # a second run adds cases and keeps numbering going
     assert Case.objects.count() == 450
     assert Case.objects.values("number").distinct().count() == 450
+
+
+@override_settings(DEBUG=True)
+def test_it_makes_the_same_cases_from_the_same_seed_and_dates(transactional_db):
+    def cases():
+        args = ["--count", "120", "--seed", "9", "--until", "2026-03-31"]
+        call_command("generate_cases", *args, stdout=StringIO(), stderr=StringIO())
+        made = list(
+            Case.objects.order_by("created_at", "id").values_list("created_at", "service__code", "status")
+        )
+        Case.objects.all().delete()
+        return made
+
+    first = cases()
+    assert first == cases()
+    assert first[-1][0].date().isoformat() <= "2026-04-01"
+    assert first[0][0].year == 2024

@@ -82,3 +82,21 @@ def test_it_asks_for_a_comment_or_photo(client, cast):
     response = client.post(reverse("portal-track", args=[case.tracking_token]), {"message": ""})
     assert "Write a comment or choose a photo" in response.content.decode()
     assert case.events.count() == events
+
+
+def test_it_serves_public_photos_to_anyone_and_internal_ones_to_staff_who_may_see_the_case(client, cast):
+    out = io.BytesIO()
+    Image.new("RGB", (30, 20)).save(out, format="PNG")
+    case = make_case(cast)
+    public = actions.attach_file(case, cast.bob, SimpleUploadedFile("a.png", out.getvalue()))
+    internal = actions.attach_file(case, cast.bob, SimpleUploadedFile("b.png", out.getvalue()), public=False)
+    url = lambda photo, size="full": reverse("portal-photo", args=[photo.pk, size])  # noqa: E731
+    response = client.get(url(public, "thumb"))
+    assert response.status_code == 200 and response["Content-Type"] == "image/jpeg"
+    assert client.get(url(internal)).status_code == 404
+    client.force_login(cast.carol)  # Parks: not her case
+    assert client.get(url(internal)).status_code == 404
+    client.force_login(cast.bob)
+    response = client.get(url(internal))
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")

@@ -5,6 +5,7 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
+from django.urls import reverse
 from PIL import Image
 
 from civicdesk.cases import actions
@@ -82,7 +83,8 @@ def test_it_shows_no_map_without_coordinates(client, cast, report):
 def test_it_shows_photo_thumbnails_linking_to_the_full_image(client, cast, case):
     photo = case.attachments.get()
     text = show(client, cast.bob, case)
-    assert f'<a href="{photo.file.url}"><img src="{photo.thumbnail.url}"' in text
+    full, thumb = (reverse("portal-photo", args=[photo.pk, size]) for size in ("full", "thumb"))
+    assert f'<a href="{full}"><img src="{thumb}"' in text
     assert 'alt="Photo 1: open full size"' in text
 
 

@@ -2,8 +2,10 @@
 
 import random
 import time
+from datetime import date, datetime, timedelta
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from civicdesk.demo import require_debug
 
@@ -22,16 +24,25 @@ class Command(BaseCommand):
         parser.add_argument("--batch", type=int, default=5000, help="Cases per transaction.")
         parser.add_argument("--years", type=int, default=2, help="Spread the cases over this many years.")
         parser.add_argument(
+            "--until",
+            type=date.fromisoformat,
+            help="Last day of the period (YYYY-MM-DD; default today): fixes the dates, so a seed "
+            "gives exactly the same cases whenever it runs.",
+        )
+        parser.add_argument(
             "--writers", type=int, default=2, help="PostgreSQL connections storing batches in parallel."
         )
 
-    def handle(self, *args, count, seed, batch, years, writers, **options):
+    def handle(self, *args, count, seed, batch, years, writers, until, **options):
         require_debug("generate_cases")
         if min(count, batch, years, writers) < 1:
             raise CommandError("--count, --batch, --years and --writers must be positive.")
         from civicdesk.demo.synthetic import Generator
 
-        generator = Generator(random.Random(seed), count, years=years)
+        now = None
+        if until is not None:
+            now = timezone.make_aware(datetime.combine(until + timedelta(days=1), datetime.min.time()))
+        generator = Generator(random.Random(seed), count, now=now, years=years)
         started = last_report = time.monotonic()
         done = 0
         for done in generator.run(batch, writers):
