@@ -197,6 +197,8 @@ CACHES = {
 }
 # Anonymous reports per client address; a clear message when reached.
 PORTAL_SUBMIT_RATE = os.environ.get("PORTAL_SUBMIT_RATE", "10/h")
+# Case look-ups by number and e-mail per client address (guessing is slow).
+PORTAL_TRACK_RATE = os.environ.get("PORTAL_TRACK_RATE", "30/h")
 TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_CENTER = [float(v) for v in env_list("MAP_CENTER", "42.30,-71.10")]

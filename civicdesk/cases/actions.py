@@ -288,14 +288,20 @@ def _create_case(fields, actor, photos, now):
 def _route_new(fields, now):
     """Apply the routing rules to a case about to be created; no rule keeps the service's default."""
     decision = decide(Case(**fields, created_at=now))
-    if decision.department:
-        fields["department"] = Department.objects.filter(code=decision.department).first()
+    fields["department"] = _decided_department(decision, fields["department"])
     if decision.priority:
         fields["priority"] = decision.priority
-    if decision.assignee:
+    if decision.assignee and fields["department"] is not None:
         fields["assignee"] = fields["department"].members.filter(pk=decision.assignee, is_active=True).first()
     fields["tags"] = list(decision.tags)
     return decision
+
+
+def _decided_department(decision, fallback):
+    """The rule's department if it still exists and is active, else `fallback`."""
+    if not decision.department:
+        return fallback
+    return Department.objects.filter(code=decision.department, active=True).first() or fallback
 
 
 def _routed_event(case, decision, at=None):
@@ -373,10 +379,8 @@ def _open_subcase(parent, department_code, at=None):
 def _reroute(case, actor):
     """After a change of service: route again; a new department takes the case from the old one."""
     decision = decide(case)
-    department = case.department
-    if decision.department:
-        department = Department.objects.filter(code=decision.department).first() or department
-    elif not decision.matched and case.service.default_department:
+    department = _decided_department(decision, case.department)
+    if not decision.matched and case.service.default_department:
         department = case.service.default_department
     if department == case.department:
         return
@@ -492,7 +496,8 @@ def change_status(case, actor, status, *, reason="", message="", expected_versio
 
 
 def _check_children_done(case, status):
-    if status not in (Status.RESOLVED, Status.CLOSED):
+    """A parent finishes after its sub-cases: none may be left working for a case that is gone."""
+    if status not in FINISHED:
         return
     open_children = list(case.children.filter(status__in=ACTIVE).values_list("number", flat=True))
     if open_children:
@@ -696,12 +701,15 @@ def merge(case, actor, target, *, expected_version=None):
             # It became a duplicate between our read and our lock.
             raise ValidationError({"target": _("That case was just merged elsewhere. Try again.")})
         _check_transition(case.status, Status.DUPLICATE)
+        _check_children_done(case, Status.DUPLICATE)
         number = target.number
         case.duplicate_of = target
-        _apply_status(case, actor, Status.DUPLICATE, reason=_("Duplicate of %(number)s") % {"number": number})
+        _apply_status(case, actor, Status.DUPLICATE, reason=number)
         _event(case, actor, EventKind.MERGED, public=True, changes={"duplicate_of": [None, number]})
         _save(target, [])
         _event(target, actor, EventKind.DUPLICATE_ADDED, changes={"duplicates": [None, case.number]})
+        if case.parent_id:
+            _resolve_parent_when_children_done(case.parent_id)
     return case
 
 

@@ -10,12 +10,14 @@ from django.db.models import Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
 from civicdesk.cases import actions, permissions
-from civicdesk.cases.models import Attachment, Case, Service
+from civicdesk.cases.forms import add_action_errors
+from civicdesk.cases.models import Attachment, Case, EventKind, Service
 from civicdesk.lib.geo import nearby_cells
 from civicdesk.lib.ratelimit import client_ip, hit
 
@@ -143,7 +145,7 @@ def follow(request, number):
         actions.follow(case, email=email or getattr(user, "email", ""), user=user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return redirect(request.POST.get("next") or "portal-home")
+        return redirect(_safe_next(request) or "portal-home")
     messages.success(
         request,
         _("Thank you. You now follow case %(number)s and we counted your report.") % {"number": case.number},
@@ -159,7 +161,9 @@ def submitted(request, token):
 def track_lookup(request):
     """Find a case by number plus the e-mail given with it. A mismatch says nothing about the case."""
     form = TrackForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and hit("track", client_ip(request), settings.PORTAL_TRACK_RATE):
+        form.add_error(None, _("Too many attempts from this connection. Please wait a while and try again."))
+    elif request.method == "POST" and form.is_valid():
         case = Case.objects.filter(
             number=form.cleaned_data["number"].strip(),
             reporter_email=form.cleaned_data["email"].strip().lower(),
@@ -188,19 +192,37 @@ def track(request, token):
                 reporter=request.user if request.user.is_authenticated else None,
             )
         except ValidationError as error:
-            for field, msgs in error.message_dict.items():
-                for message in msgs:
-                    form.add_error(field if field in form.fields else None, message)
+            add_action_errors(form, error)
         else:
             messages.success(request, _("Thank you. Your comment was added to the case."))
             return redirect("portal-track", token=token)
     return render(request, "portal/track.html", _case_context(case, form=form, private=True))
 
 
+# What the world may see of a case: its progress, not what anyone wrote (replies can name people).
+WORLD_KINDS = {
+    EventKind.SUBMITTED,
+    EventKind.ACKNOWLEDGED,
+    EventKind.STATUS,
+    EventKind.REOPENED,
+    EventKind.MERGED,
+    EventKind.FOLLOWED,
+}
+
+
 def case_public(request, number):
-    """A case's public page: what anyone may know, without contact details or the tracking link."""
+    """A case's public page: its progress, without messages, contact details or the tracking link."""
     case = get_object_or_404(Case.objects.select_related("service"), number=number)
-    return render(request, "portal/track.html", _case_context(case, private=False))
+    context = _case_context(case, private=False)
+    context["events"] = context["events"].filter(kind__in=WORLD_KINDS)
+    context["hide_messages"] = True
+    return render(request, "portal/track.html", context)
+
+
+def _safe_next(request):
+    target = request.POST.get("next", "")
+    allowed = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
+    return target if allowed else None
 
 
 def _case_context(case, **extra):
@@ -239,6 +261,8 @@ def profile(request):
 @require_GET
 def photo(request, pk, size):
     """A case photo. Internal photos only for staff who may see the case; the rest like the case page."""
+    if size not in ("thumb", "full"):
+        raise Http404
     attachment = get_object_or_404(Attachment.objects.select_related("case"), pk=pk)
     if not attachment.public and not permissions.can(request.user, "view", attachment.case):
         raise Http404

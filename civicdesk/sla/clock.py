@@ -107,9 +107,14 @@ def _status_changed(clock, case, event):
         clock.paused += businesstime.between(cal, clock.paused_since, now)
         clock.paused_since = None
         _compute_due(clock)
-    if status in ACTIVE:
+    if status in ACTIVE and clock.resolved_at is not None:
+        # Reopened: the time it spent resolved was not the city's to use, so it extends the targets
+        # like a pause; the outcome is decided again at the next resolution.
+        cal = calendar_for(clock, clock.resolved_at)
+        clock.paused += businesstime.between(cal, clock.resolved_at, now)
         clock.resolved_at = clock.resolution_met = clock.business_to_resolve = None
-    elif clock.resolved_at is None:
+        _compute_due(clock)
+    elif status not in ACTIVE and clock.resolved_at is None:
         cal = calendar_for(clock, clock.started_at)
         clock.resolved_at = now
         clock.business_to_resolve = businesstime.between(cal, clock.started_at, now) - clock.paused

@@ -7,6 +7,8 @@ from django.utils import timezone
 
 from civicdesk.cases import actions
 
+from civicdesk.cases.models import Case
+
 from .models import CaseClock
 
 log = logging.getLogger(__name__)
@@ -34,15 +36,24 @@ def sweep(now=None, limit=1000, max_passes=20):
 
 
 def _fire(clock_id, step_id, now):
-    # Claim and fire in one transaction: a second process's conditional UPDATE waits on the row lock,
-    # then finds the clock already pointing at a later step and claims nothing. A crash rolls back both.
-    with transaction.atomic():
-        claimed = CaseClock.objects.filter(pk=clock_id, next_step_id=step_id, next_step_at__lte=now).update(
-            next_step_at=None
-        )
-        if not claimed:
-            return 0
-        clock = CaseClock.objects.select_related("case", "next_step").get(pk=clock_id)
-        actions.escalate(clock.case, clock.next_step, now=now)
+    """Claim and fire one step in one transaction; 1 if this process fired it."""
+    try:
+        with transaction.atomic():
+            # Lock the case before the clock, in the same order as every action (case, then clock via
+            # its event), so a sweep and a staff action cannot deadlock.
+            case_id = CaseClock.objects.filter(pk=clock_id).values_list("case_id", flat=True).first()
+            Case.objects.select_for_update().filter(pk=case_id).first()
+            # A second process's conditional UPDATE waits on the row, then finds the clock pointing at
+            # a later step and claims nothing. A crash rolls back the claim with the firing.
+            claimed = CaseClock.objects.filter(
+                pk=clock_id, next_step_id=step_id, next_step_at__lte=now
+            ).update(next_step_at=None)
+            if not claimed:
+                return 0
+            clock = CaseClock.objects.select_related("case", "next_step").get(pk=clock_id)
+            actions.escalate(clock.case, clock.next_step, now=now)
+    except Exception:  # one broken case must not stop every other escalation
+        log.exception("escalation of clock %s step %s failed", clock_id, step_id)
+        return 0
     log.info("escalated case %s: step %s", clock.case.number, step_id)
     return 1

@@ -45,14 +45,31 @@ def test_it_shows_public_events_but_not_internal_notes_or_contact(client, cast):
     actions.reply(case, cast.bob, "We will fix it this week.")
     actions.add_note(case, cast.bob, "Secret crew note")
     actions.change_status(case, cast.bob, Status.RESOLVED, message="Filled.")
-    for url in (
-        reverse("portal-track", args=[case.tracking_token]),
-        reverse("portal-case-public", args=[case.number]),
-    ):
-        page = client.get(url).content.decode()
-        assert "We will fix it this week." in page and "Resolved" in page and "Filled." in page
+    actions.resident_comment(case, "My neighbour Mrs Lopez saw it too")
+    private = client.get(reverse("portal-track", args=[case.tracking_token])).content.decode()
+    public = client.get(reverse("portal-case-public", args=[case.number])).content.decode()
+    assert "We will fix it this week." in private and "Filled." in private and "Mrs Lopez" in private
+    for page in (private, public):
+        assert "Resolved" in page
         assert "Secret crew note" not in page and "res@example.org" not in page and "555-0100" not in page
         assert "Ronnie" not in page and "Bob" not in page
+    # The world sees progress, not what anyone wrote (replies and comments can name people).
+    assert "We will fix it this week." not in public and "Mrs Lopez" not in public and "Filled." not in public
+
+
+def test_it_rate_limits_lookups_by_number_and_email(client, cast, settings):
+    settings.PORTAL_TRACK_RATE = "2/h"
+    for _ in range(2):
+        client.post(reverse("portal-track-lookup"), {"number": "26-000001", "email": "x@example.org"})
+    response = client.post(reverse("portal-track-lookup"), {"number": "26-000001", "email": "x@example.org"})
+    assert "Too many attempts" in response.content.decode()
+
+
+def test_it_follows_only_to_a_safe_next_page(client, cast):
+    case = make_case(cast)
+    url = reverse("portal-follow", args=[case.number])
+    response = client.post(url, {"email": "bad", "next": "https://evil.example/phish"})
+    assert response.status_code == 302 and response.url == reverse("portal-home")
 
 
 def test_it_keeps_the_tracking_link_off_the_public_page(client, cast):

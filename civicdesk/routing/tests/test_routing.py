@@ -133,3 +133,23 @@ def test_it_protects_a_department_a_rule_uses(cast):
     Service.objects.filter(default_department=cast.parks).update(default_department=cast.public_works)
     with pytest.raises(ProtectedError):
         cast.parks.delete()
+
+
+def test_it_falls_back_when_a_rule_names_an_inactive_department(cast):
+    RoutingRule.objects.create(name="to closed dept", set_department=cast.parks, assign_to=cast.carol)
+    cast.parks.active = False
+    cast.parks.save()
+    case = actions.submit_case(service=cast.pothole, description="x", answers={"depth": "deep"})
+    assert case.department == cast.public_works and case.assignee is None
+
+
+def test_it_keeps_a_parent_open_while_any_sub_case_works(cast):
+    rule = RoutingRule.objects.create(name="split", keywords="road")
+    rule.split_to.set([cast.public_works])
+    parent = actions.submit_case(service=cast.tree, description="Tree on the road")
+    for status in (Status.REJECTED, Status.NOT_OUR_RESPONSIBILITY):
+        with pytest.raises(ValidationError, match="Sub-cases are still open"):
+            actions.change_status(parent, cast.carol, status, reason="no")
+    other = actions.submit_case(service=cast.tree, description="Tree")
+    with pytest.raises(ValidationError, match="Sub-cases are still open"):
+        actions.merge(parent, cast.carol, other)

@@ -112,3 +112,16 @@ def test_it_refuses_an_unknown_holiday_region_and_overlapping_periods(office):
         bad.full_clean()
     with pytest.raises(ValidationError, match="No holiday list"):
         BusinessCalendar(name="y", holiday_country="QQ").full_clean()
+
+
+def test_it_does_not_count_the_time_a_case_spent_resolved_after_a_reopen(cast, pothole_policy):
+    case = submit(cast, at(2026, 11, 16, 9, 0))
+    with time_machine.travel(at(2026, 11, 16, 11, 0), tick=False):
+        actions.change_status(case, cast.bob, Status.RESOLVED)
+    assert CaseClock.objects.get(case=case).resolution_met is True
+    with time_machine.travel(at(2026, 11, 17, 11, 0), tick=False):  # 7 business hours later
+        actions.reopen(case, cast.bob, reason="Still there")
+    clock = CaseClock.objects.get(case=case)
+    assert clock.resolution_met is None and clock.paused == timedelta(hours=7)
+    assert clock.resolution_due_at == at(2026, 11, 18, 17, 0)  # 14 h + 7 h from Monday 9:00
+    assert clock.next_step_at is not None and clock.next_step_at > at(2026, 11, 17, 11, 0)
