@@ -6,7 +6,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from civicdesk.cases import actions
-
 from civicdesk.cases.models import Case
 
 from .models import CaseClock
