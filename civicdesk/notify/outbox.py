@@ -10,18 +10,23 @@ from .models import OutboxMessage
 # kind -> template stem under templates/notify/email/
 CASE_EMAILS = {"acknowledgement", "resolved", "reply"}
 STAFF_EMAILS = {"escalation"}
+# People who said "me too" hear about replies and the resolution, not the acknowledgement.
+FOLLOWER_EMAILS = {"resolved", "reply"}
 
 
 def queue_case_email(case, kind, **context):
-    """Queue e-mail `kind` about `case` to its reporter, in the reporter's language.
+    """Queue e-mail `kind` about `case` to its reporter (and, for updates, its followers), each in
+    their language.
 
-    Does nothing when the reporter left no e-mail address. Must run inside the transaction that
-    made the change, so the message exists exactly when the change does.
+    Nobody without an e-mail address is written to. Must run inside the transaction that made the
+    change, so the messages exist exactly when the change does.
     """
     assert kind in CASE_EMAILS, kind
-    if not case.reporter_email:
-        return None
-    return _queue(case, kind, case.reporter_email, case.language, context)
+    recipients = {case.reporter_email: case.language} if case.reporter_email else {}
+    if kind in FOLLOWER_EMAILS:
+        for email, language in case.followers.exclude(email="").values_list("email", "language"):
+            recipients.setdefault(email, language)
+    return [_queue(case, kind, email, language, context) for email, language in recipients.items()]
 
 
 def queue_staff_email(case, kind, recipients, **context):

@@ -132,3 +132,21 @@ def test_it_shows_script_as_text(client, cast, field):
     case = Case.objects.get()
     page = client.get(reverse("portal-track", args=[case.tracking_token])).content.decode()
     assert "<script>alert(1)</script>" not in page
+
+
+def test_it_tells_followers_about_replies_and_the_resolution(
+    client, cast, django_capture_on_commit_callbacks
+):
+    existing = actions.submit_case(
+        service=cast.pothole,
+        description="Hole",
+        answers={"depth": "deep"},
+        reporter_email="first@example.org",
+    )
+    client.post(reverse("portal-follow", args=[existing.number]), {"email": "metoo@example.org"})
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.reply(existing, cast.bob, "Crew booked")
+        actions.change_status(existing, cast.bob, "resolved")
+    to_follower = [m.subject for m in mail.outbox if m.to == ["metoo@example.org"]]
+    assert len(to_follower) == 2 and any("resolved" in s for s in to_follower)
+    assert len([m for m in mail.outbox if m.to == ["first@example.org"]]) == 2
