@@ -15,8 +15,7 @@ import math
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -67,10 +66,22 @@ def next_numbers(count=1, when=None):
     """Reserve `count` case numbers for the year of `when`, under a row lock."""
     year = (when or timezone.now()).year
     with transaction.atomic():
-        CaseNumber.objects.get_or_create(year=year)
-        CaseNumber.objects.filter(year=year).update(last=F("last") + count)
-        last = CaseNumber.objects.select_for_update().get(year=year).last
+        last = _bump_counter(year, count)
+        if last is None:  # first case of the year
+            CaseNumber.objects.get_or_create(year=year)
+            last = _bump_counter(year, count)
     return [f"{year % 100:02d}-{n:06d}" for n in range(last - count + 1, last + 1)]
+
+
+def _bump_counter(year, count):
+    """One UPDATE ... RETURNING (PostgreSQL and SQLite 3.35+): the row lock and the new value at once."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {CaseNumber._meta.db_table} SET last = last + %s WHERE year = %s RETURNING last",  # noqa: S608 - table name from the model
+            [count, year],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
 def _actor_label(actor):

@@ -1,3 +1,4 @@
+import functools
 from datetime import timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
@@ -11,6 +12,12 @@ from django.utils.translation import gettext_lazy as _
 from civicdesk.cases.models import Case, Department, Priority, Service
 from civicdesk.lib import businesstime
 from civicdesk.routing.models import WEEKDAYS
+
+
+@functools.lru_cache(maxsize=64)
+def _holidays(country, subdivision, years):
+    """Public holidays never change for a given region and years; computing them is slow, so once."""
+    return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=years))
 
 
 class BusinessCalendar(models.Model):
@@ -70,10 +77,7 @@ class BusinessCalendar(models.Model):
     def holiday_dates(self, years):
         if not self.holiday_country:
             return set()
-        found = holidays.country_holidays(
-            self.holiday_country.upper(), subdiv=self.holiday_subdivision or None, years=years
-        )
-        return set(found)
+        return set(_holidays(self.holiday_country.upper(), self.holiday_subdivision or None, tuple(years)))
 
     def to_calendar(self, around):
         """The pure calendar for date arithmetic near `around` (holidays for the surrounding years)."""

@@ -1,0 +1,191 @@
+"""The staff queue and its search on a generated database: server time per request, p50/p95 in ms.
+
+    python bench/bench_queue.py --database-url postgres://.../civicdesk_lead_1m [--runs 30] [--warmup 3]
+
+Reuses a database already filled by `civicdesk generate_cases` (it is not created, nor dropped;
+the script only adds two staff accounts if they are missing). In this process, with production
+settings (DEBUG off), it signs in a Public Works staff member and a 311 agent (who sees every
+department) with `django.test.Client.force_login` and times whole requests through the Django
+stack — middleware, session, queries, template — but no network and no web server:
+
+- the default queue (`/staff/`: open cases, priority then due time), `?status=all`, a department
+  filter, and page 2 through the "next" cursor link of page 1;
+- full-text search `?q=` for a rare word, a common word ("street") and a case number.
+"""
+
+import argparse
+import html
+import os
+import re
+import sys
+import tempfile
+import time
+
+from benchlib import ROOT, civicdesk, database, env, median, pg_version, report
+
+STAFF_EMAIL = "bench-queue-staff@civicdesk.invalid"
+AGENT_EMAIL = "bench-queue-agent@civicdesk.invalid"
+NEXT_LINK = re.compile(r'<a href="([^"]*)"[^>]*rel="next"')
+
+
+def users():
+    from civicdesk.accounts.models import Role, User
+    from civicdesk.cases.models import Department
+
+    works = Department.objects.get(code="public-works")
+    staff, _ = User.objects.get_or_create(
+        email=STAFF_EMAIL, defaults={"role": Role.STAFF, "full_name": "Bench Staff"}
+    )
+    staff.departments.add(works)
+    agent, _ = User.objects.get_or_create(
+        email=AGENT_EMAIL, defaults={"role": Role.AGENT, "full_name": "Bench Agent"}
+    )
+    return staff, agent, works
+
+
+def rare_word(works):
+    """A rare word: among the rarest description words of a 2% sample of all cases, the one with the
+    fewest matches in the whole table (counted through the search index, up to 2,001). The
+    synthetic descriptions reuse a small vocabulary, so a word of an open Public Works case is
+    never rare; this one may match no case that the staff member's default queue shows."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT word FROM ts_stat($$SELECT to_tsvector('simple', description) FROM cases_case "
+            "TABLESAMPLE SYSTEM (2) REPEATABLE (1)$$) WHERE length(word) >= 5 AND word ~ '^[a-z]+$' "
+            "ORDER BY ndoc, word LIMIT 20"
+        )
+        counts = []
+        for (word,) in cursor.fetchall():
+            cursor.execute(
+                "SELECT count(*) FROM (SELECT 1 FROM cases_case WHERE to_tsvector('simple'::regconfig, "
+                "regexp_replace(number || ' ' || description || ' ' || address, '[^[:alnum:]]+', ' ', 'g')) "
+                "@@ to_tsquery('simple'::regconfig, %s) LIMIT 2001) found",
+                [f"'{word}':*"],
+            )
+            counts.append((cursor.fetchone()[0], word))
+    return min(counts)[::-1]
+
+
+def client_for(user):
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def timed(client, url, runs, warmup):
+    timings = []
+    for n in range(warmup + runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url}: {response.status_code}")
+        if n >= warmup:
+            timings.append(elapsed * 1000)
+    return sorted(timings), response
+
+
+def next_link(response):
+    match = NEXT_LINK.search(response.content.decode())
+    if match is None:
+        raise SystemExit("no next-page link on page 1")
+    return "/staff/" + html.unescape(match.group(1))
+
+
+def pick(timings, q):
+    return round(timings[round(q * (len(timings) - 1))], 1)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--database-url", help="a database filled by generate_cases (default: make one)")
+    parser.add_argument(
+        "--count", type=int, default=1_000_000, help="cases to generate without --database-url"
+    )
+    parser.add_argument("--runs", type=int, default=30)
+    parser.add_argument("--warmup", type=int, default=3)
+    args = parser.parse_args()
+    if args.database_url:
+        return run(args)
+    with database("postgresql", name="civicdesk_bench_queue") as url:
+        civicdesk(url, "generate_cases", "--count", str(args.count), "--seed", "1", DEBUG="true")
+        civicdesk(url, "dbshell", "--", "-c", "VACUUM ANALYZE")
+        args.database_url = url
+        return run(args)
+
+
+def run(args):
+    with tempfile.TemporaryDirectory(prefix="civicdesk-queue-") as tmp:
+        # DEBUG off serves static files from a manifest: collect them into a throwaway directory.
+        extra = {"CIVICDESK_VAR_DIR": tmp, "MEDIA_ROOT": f"{tmp}/media", "ALLOWED_HOSTS": "testserver"}
+        os.environ.update(env(args.database_url, **extra))
+        sys.path.insert(0, str(ROOT))
+        import django
+        from django.core.management import call_command
+
+        django.setup()
+        call_command("collectstatic", "--noinput", verbosity=0)
+        measure(args)
+
+
+def measure(args):
+    from civicdesk.cases.models import Case
+
+    staff, agent, works = users()
+    cases = Case.objects.count()
+    from civicdesk.cases.workflow import ACTIVE
+
+    open_works = Case.objects.filter(department=works, status__in=ACTIVE).order_by("-id")
+    number = open_works.values_list("number", flat=True)[500]  # an open case this staff member sees
+    rare, rare_matches = rare_word(works)
+    staff_client, agent_client = client_for(staff), client_for(agent)
+    _timings, first_page = timed(staff_client, "/staff/", 0, 1)
+    page_two = next_link(first_page)
+    scenarios = [
+        ("queue_default", "staff", "/staff/"),
+        ("queue_status_all", "staff", "/staff/?status=all"),
+        ("queue_page_2", "staff", page_two),
+        ("queue_department_agent", "agent", f"/staff/?department={works.code}"),
+        ("queue_default_agent", "agent", "/staff/"),
+        ("search_rare_word", "staff", f"/staff/?q={rare}"),
+        ("search_common_word", "staff", "/staff/?q=street"),
+        ("search_case_number", "staff", f"/staff/?q={number}"),
+        ("search_common_word_agent", "agent", "/staff/?q=street"),
+    ]
+    results = []
+    for name, who, url in scenarios:
+        client = staff_client if who == "staff" else agent_client
+        timings, response = timed(client, url, args.runs, args.warmup)
+        rows = response.content.decode().count('class="pick"')
+        results.append(
+            {
+                "scenario": name,
+                "user": who,
+                "url": url if len(url) < 80 else url[:77] + "...",
+                "rows_on_page": rows,
+                "p50_ms": pick(timings, 0.5),
+                "p95_ms": pick(timings, 0.95),
+                "median_ms": median(timings),
+                "target_p95_ms": 200 if name.startswith("search") else 100,
+            }
+        )
+        sys.stderr.write(f"{name}: p50 {results[-1]['p50_ms']} ms, p95 {results[-1]['p95_ms']} ms\n")
+    report(
+        "staff_queue",
+        database=f"PostgreSQL {pg_version()}",
+        cases=cases,
+        rare_word=rare,
+        rare_word_matches_all_cases=rare_matches,
+        case_number=number,
+        runs=args.runs,
+        warmup=args.warmup,
+        results=results,
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,113 @@
+"""Shared helpers for the benchmark scripts: throwaway databases, the machine, results as JSON."""
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432").rstrip("/")
+PG_BENCH_DB = "civicdesk_bench"
+
+
+def default_database_name():
+    """civicdesk_bench_<script>: benchmarks running at the same time never share a database."""
+    script = Path(sys.argv[0]).stem.removeprefix("bench_") or "adhoc"
+    return f"{PG_BENCH_DB}_{script}"
+
+
+def machine():
+    meminfo = Path("/proc/meminfo").read_text().split("\n", 1)[0].split()
+    return {
+        "cores": os.cpu_count(),
+        "ram_gb": round(int(meminfo[1]) / 1024 / 1024),
+        "python": platform.python_version(),
+        "load_average": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+def env(database_url, **extra):
+    """Environment for a CivicDesk process against `database_url`, production-like unless told."""
+    return {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "DEBUG": "false",
+        "SECRET_KEY": "bench-only-secret",
+        "TASKS_BACKEND": "django_tasks_db.DatabaseBackend",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_SETTINGS_MODULE": "civicdesk.settings",
+        **extra,
+    }
+
+
+def run(command, environment, **kwargs):
+    """Run a command; on failure show what it said before stopping."""
+    done = subprocess.run(  # noqa: S603 - the benchmarks' own commands
+        command, cwd=ROOT, env=environment, capture_output=True, text=True, **kwargs
+    )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(map(str, command))}")
+    return done
+
+
+def civicdesk(database_url, *args, **extra_env):
+    """Run `civicdesk <args>` in a new process (settings are read once per process)."""
+    return run([sys.executable, "-m", "civicdesk.cli", *args], env(database_url, **extra_env))
+
+
+def _pg_admin(sql):
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres", autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def pg_version():
+    import psycopg
+
+    with psycopg.connect(f"{PG_SERVER}/postgres") as conn:
+        return conn.execute("SHOW server_version").fetchone()[0].split()[0]
+
+
+@contextmanager
+def database(kind, name=None):
+    """A fresh, migrated database URL, dropped (or deleted) afterwards."""
+    name = name or default_database_name()
+    if kind == "postgresql":
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        url = f"{PG_SERVER}/{name}"
+        try:
+            civicdesk(url, "migrate", "--noinput", "-v0")
+            yield url
+        finally:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    else:
+        with tempfile.TemporaryDirectory(prefix="civicdesk-bench-") as tmp:
+            url = f"sqlite:///{tmp}/bench.sqlite3"
+            civicdesk(url, "migrate", "--noinput", "-v0")
+            yield url
+
+
+def sqlite_version():
+    import sqlite3
+
+    return sqlite3.sqlite_version
+
+
+def median(values):
+    return round(statistics.median(values), 1)
+
+
+def report(name, **result):
+    """One line of JSON on stdout: what `run_all.py` and docs/benchmarks.md collect."""
+    line = {"bench": name, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **result, "machine": machine()}
+    print(json.dumps(line), flush=True)
+    return line
