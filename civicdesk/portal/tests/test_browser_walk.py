@@ -6,18 +6,18 @@ from django.core import mail
 from PIL import Image
 
 from civicdesk.browser.helpers import PHONE, block_map_tiles, log_in
-from civicdesk.cases.models import Case, Status
+from civicdesk.cases.models import Case, EventKind, Status
 
 pytestmark = pytest.mark.browser
 
 
-def submit(page, button, path):
-    """Click an action's button and wait for its answer (htmx swaps the page in place)."""
+def submit(page, button, path, case_url):
+    """Click an action's button, wait for the server's answer, then open the case page afresh (the
+    htmx swaps themselves are tested in the staff browser tests)."""
     with page.expect_response(lambda r: r.request.method == "POST" and path in r.url) as answer:
         page.locator(button).click()
     assert answer.value.status < 400, answer.value.status
-    page.wait_for_load_state()
-    page.wait_for_timeout(200)  # whether htmx swapped fragments or the page reloaded, let it settle
+    page.goto(case_url)
 
 
 def test_it_walks_a_case_from_resident_to_crew_and_back(site, browser, tmp_path):
@@ -46,13 +46,16 @@ def test_it_walks_a_case_from_resident_to_crew_and_back(site, browser, tmp_path)
     log_in(crew, base, "bob@demo.test")
     crew.goto(base + "/staff/")
     crew.get_by_role("link", name=case.number).click()
+    case_url = f"{base}/staff/cases/{case.number}/"
+    crew.wait_for_url(case_url)
     crew.select_option("#id_assign-assignee", str(cast.bob.pk))
-    submit(crew, "#assign-submit", "/assign")
+    submit(crew, "#assign-submit", "/assign", case_url)
     crew.fill("#id_reply-message", "Mañana pasa la cuadrilla.")
-    submit(crew, "#reply-submit", "/reply")
+    submit(crew, "#reply-submit", "/reply", case_url)
+    assert case.events.filter(kind=EventKind.REPLY, message="Mañana pasa la cuadrilla.").exists()
     crew.select_option("#id_status-status", Status.RESOLVED)
     crew.fill("#id_status-message", "Bache reparado.")
-    submit(crew, "#status-submit", "/status")
+    submit(crew, "#status-submit", "/status", case_url)
     case.refresh_from_db()
     assert case.assignee == cast.bob and case.status == Status.RESOLVED
 
