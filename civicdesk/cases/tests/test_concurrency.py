@@ -49,6 +49,21 @@ def run_together(*calls):
     return results
 
 
+def wait_for_a_lock_waiter(polls=500):
+    """Poll pg_stat_activity (from the lock holder's own connection) until a session waits on a lock."""
+    with connection.cursor() as cursor:
+        for _ in range(polls):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the view is frozen for the transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False
+
+
 def new_case(cast):
     return actions.submit_case(
         service=cast.pothole, answers={"depth": "deep"}, reporter_email="res@example.org"
@@ -58,29 +73,27 @@ def new_case(cast):
 def test_it_makes_the_second_writer_wait_for_the_first_and_loses_nothing(cast, monkeypatch):
     case = new_case(cast)
     stale_copy_a, stale_copy_b = Case.objects.get(pk=case.pk), Case.objects.get(pk=case.pk)
-    a_holds_lock, done = threading.Event(), {}
+    a_holds_lock, seen = threading.Event(), {}
     real_event = actions._event
 
-    def slow_event(*args, **kwargs):
-        # The first actor pauses while holding the row lock, so the second must queue behind it.
-        if threading.current_thread().name == "actor-0":
+    def event_after_the_other_waits(*args, **kwargs):
+        # The first actor holds the row lock until PostgreSQL reports the second one waiting on a lock.
+        if threading.current_thread().name == "actor-0" and not a_holds_lock.is_set():
             a_holds_lock.set()
-            time.sleep(0.4)
+            seen["waiting"] = wait_for_a_lock_waiter()
         return real_event(*args, **kwargs)
 
-    monkeypatch.setattr(actions, "_event", slow_event)
+    monkeypatch.setattr(actions, "_event", event_after_the_other_waits)
 
     def first():
         actions.change_priority(stale_copy_a, cast.dave, 1)
-        done["first"] = time.monotonic()
 
     def second():
         assert a_holds_lock.wait(5)
         actions.reply(stale_copy_b, cast.bob, "Crew on the way")
-        done["second"] = time.monotonic()
 
     assert run_together(first, second) == [None, None]
-    assert done["second"] > done["first"]  # it waited for the lock instead of writing alongside
+    assert seen["waiting"]  # the second writer queued behind the lock instead of writing alongside
     case.refresh_from_db()
     assert case.version == 3 and case.priority == 1 and case.acknowledged_at is not None
     kinds = list(case.events.exclude(kind=EventKind.ROUTED).values_list("kind", flat=True))
