@@ -10,24 +10,21 @@ fields, turned into API errors), `PermissionDenied` when the actor may not act, 
 caller's copy of the case is out of date.
 """
 
-import math
-
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from civicdesk.areas import locate as area_locate
-from civicdesk.lib.geo import cell_for, valid_coordinates
+from civicdesk.lib.geo import cell_for
 from civicdesk.notify.outbox import queue_case_email, queue_staff_email
 from civicdesk.routing.rules import decide
 from civicdesk.sla import clock as sla_clock
 from civicdesk.sla.models import EscalationFiring
 
-from . import permissions
+from . import cleaning, permissions
 from .attachments import prepare_image, removed_on_error, store_image
 from .attributes import MAX_TEXT, clean_answers
 from .models import (
@@ -124,77 +121,6 @@ def _save(case, fields, at=None):
     case.save(update_fields=[*fields, "updated_at", "version"])
 
 
-def _text(value, field, limit, required=True):
-    text = (value or "").strip()
-    if required and not text:
-        raise ValidationError({field: _("This field cannot be empty.")})
-    if len(text) > limit:
-        raise ValidationError(
-            {
-                field: _("Use at most %(limit)d characters (you used %(count)d).")
-                % {"limit": limit, "count": len(text)}
-            }
-        )
-    return text
-
-
-def _clean_location(latitude, longitude):
-    if latitude in (None, "") and longitude in (None, ""):
-        return None, None
-    errors = {}
-    values = {}
-    for field, raw in (("latitude", latitude), ("longitude", longitude)):
-        try:
-            values[field] = float(raw)
-            if not math.isfinite(values[field]):
-                raise ValueError
-        except (TypeError, ValueError):
-            errors[field] = _("Enter a number.")
-    if errors:
-        raise ValidationError(errors)
-    if not valid_coordinates(values["latitude"], values["longitude"]):
-        raise ValidationError(
-            {
-                "latitude": _(
-                    "This point is not on Earth: latitude must be between -90 and 90 "
-                    "and longitude between -180 and 180."
-                )
-            }
-        )
-    return values["latitude"], values["longitude"]
-
-
-def _clean_email(value, field):
-    email = (value or "").strip().lower()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise ValidationError({field: _("Enter a valid e-mail address.")}) from None
-    return email
-
-
-def _clean_priority(value, default=None):
-    if value in (None, "") and default is not None:
-        return default
-    try:
-        priority = int(value)
-    except (TypeError, ValueError):
-        priority = None
-    if priority not in Priority.values:
-        raise ValidationError({"priority": _("Choose a priority from the list.")})
-    return priority
-
-
-def _collect(errors, check, *args, **kwargs):
-    """Run one check, keeping its messages in `errors` so every problem is reported at once."""
-    try:
-        return check(*args, **kwargs)
-    except ValidationError as error:
-        errors.update(error.message_dict)
-        return None
-
-
 # ---------------------------------------------------------------- intake
 
 
@@ -228,13 +154,31 @@ def submit_case(
         reporter_email = reporter_email or reporter.email
         reporter_name = reporter_name or reporter.full_name
         reporter_phone = reporter_phone or reporter.phone
+    fields, photos = _clean_submission(
+        service, description, answers, latitude, longitude, address, channel, reporter_email, priority, photos
+    )
+    fields.update(
+        reporter=reporter,
+        reporter_name=reporter_name.strip()[:150],
+        reporter_phone=(reporter_phone or "").strip()[:32],
+        language=(language or "en")[:8],
+    )
+    return _create_case(fields, actor, photos, created_at or timezone.now())
+
+
+def _clean_submission(
+    service, description, answers, latitude, longitude, address, channel, email, priority, photos
+):
+    """Every check of a new case at once: (fields, prepared photos), or one ValidationError listing all."""
     errors = {}
-    description = _collect(errors, _text, description, "description", MAX_DESCRIPTION, required=False)
-    address = _collect(errors, _text, address, "address", MAX_ADDRESS, required=False)
-    latitude, longitude = _collect(errors, _clean_location, latitude, longitude) or (None, None)
-    reporter_email = _collect(errors, _clean_email, reporter_email, "reporter_email")
-    priority = _collect(errors, _clean_priority, priority, service.default_priority)
-    photos = _collect(errors, _prepare, photos)
+    description = cleaning.collect(
+        errors, cleaning.text, description, "description", MAX_DESCRIPTION, required=False
+    )
+    address = cleaning.collect(errors, cleaning.text, address, "address", MAX_ADDRESS, required=False)
+    latitude, longitude = cleaning.collect(errors, cleaning.location, latitude, longitude) or (None, None)
+    email = cleaning.collect(errors, cleaning.email, email, "reporter_email")
+    priority = cleaning.collect(errors, cleaning.priority, priority, service.default_priority)
+    photos = cleaning.collect(errors, _prepare, photos)
     clean, answer_errors = clean_answers(list(service.attributes.all()), answers or {})
     errors.update({f"attribute[{code}]": msg for code, msg in answer_errors.items()})
     if channel not in Channel.values:
@@ -255,16 +199,12 @@ def submit_case(
         "geo_cell": cell_for(latitude, longitude),
         "address": address,
         "channel": channel,
-        "reporter": reporter,
-        "reporter_name": reporter_name.strip()[:150],
-        "reporter_email": reporter_email,
-        "reporter_phone": (reporter_phone or "").strip()[:32],
-        "language": (language or "en")[:8],
+        "reporter_email": email,
         "priority": priority,
         "department": service.default_department,
         "areas": area_locate.areas_for(latitude, longitude),
     }
-    return _create_case(fields, actor, photos, created_at or timezone.now())
+    return fields, photos
 
 
 def _create_case(fields, actor, photos, now):
@@ -487,8 +427,8 @@ def change_status(case, actor, status, *, reason="", message="", expected_versio
     """Move a case through the status machine; resolving tells the reporter."""
     if status == Status.DUPLICATE:
         raise ValidationError({"status": _("Use “merge as duplicate” to mark a duplicate.")})
-    message = _text(message, "message", MAX_MESSAGE, required=False)
-    reason = _text(reason, "reason", MAX_MESSAGE, required=False) or message
+    message = cleaning.text(message, "message", MAX_MESSAGE, required=False)
+    reason = cleaning.text(reason, "reason", MAX_MESSAGE, required=False) or message
     action = "reopen" if status == Status.REOPENED else "change_status"
     with transaction.atomic():
         case = _locked(case, expected_version, actor, action)
@@ -576,13 +516,13 @@ def reopen(case, actor, *, reason, expected_version=None):
         case,
         actor,
         Status.REOPENED,
-        reason=_text(reason, "reason", MAX_MESSAGE),
+        reason=cleaning.text(reason, "reason", MAX_MESSAGE),
         expected_version=expected_version,
     )
 
 
 def change_priority(case, actor, priority, *, expected_version=None):
-    priority = _clean_priority(priority)
+    priority = cleaning.priority(priority)
     with transaction.atomic():
         case = _locked(case, expected_version, actor, "change_priority")
         if case.priority == priority:
@@ -616,7 +556,7 @@ def recategorise(case, actor, service, *, expected_version=None):
 
 def reply(case, actor, message, *, expected_version=None):
     """A public message: on the timeline the resident sees, and e-mailed to them."""
-    message = _text(message, "message", MAX_MESSAGE)
+    message = cleaning.text(message, "message", MAX_MESSAGE)
     with transaction.atomic():
         case = _locked(case, expected_version, actor, "reply")
         fields = []
@@ -631,7 +571,7 @@ def reply(case, actor, message, *, expected_version=None):
 
 def add_note(case, actor, message, *, expected_version=None):
     """An internal note: staff only, never shown or sent to the resident."""
-    message = _text(message, "message", MAX_MESSAGE)
+    message = cleaning.text(message, "message", MAX_MESSAGE)
     with transaction.atomic():
         case = _locked(case, expected_version, actor, "note")
         _save(case, [])
@@ -644,7 +584,7 @@ def resident_comment(case, message="", *, photos=(), reporter=None):
 
     A case waiting on the resident goes back to the department: the resident has answered.
     """
-    message = _text(message, "message", MAX_DESCRIPTION, required=not photos)
+    message = cleaning.text(message, "message", MAX_DESCRIPTION, required=not photos)
     photos = _prepare(photos)
     with removed_on_error(), transaction.atomic():
         case = _locked(case)
@@ -748,12 +688,7 @@ def follow(case, *, email="", user=None, language="en"):
 
     Counted once per person: following twice changes nothing.
     """
-    email = (email or getattr(user, "email", "") or "").strip().lower()
-    if email:
-        try:
-            validate_email(email)
-        except ValidationError:
-            raise ValidationError({"email": _("Enter a valid e-mail address.")}) from None
+    email = cleaning.email(email or getattr(user, "email", ""), "email")
     with transaction.atomic():
         case = _locked(case)
         followers = case.followers.all()
