@@ -95,6 +95,7 @@ def test_it_meets_wcag_on_every_portal_page(site, browser, language, viewport):
         assert_no_horizontal_scroll(page)
     page.goto(base + "/report/pothole/")
     page.locator("button.primary").click()  # empty form: the error summary must be accessible too
+    page.locator(".error-summary").wait_for()  # waits for the re-rendered form, then must be shown
     assert page.locator(".error-summary").is_visible()
     assert_accessible(page, f"report form with errors [{language}]")
     from civicdesk.browser.helpers import log_in

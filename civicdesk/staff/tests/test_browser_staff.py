@@ -123,7 +123,7 @@ def test_it_searches_the_queue_as_you_type(site, browser, case):
     page.wait_for_url("**q=kerb**")
     page.locator("#queue-results").get_by_role("link", name=case.number).wait_for(state="detached")
     assert page.locator("#queue-results").get_by_role("link", name=other.number).is_visible()
-    assert "1 of 1" in page.locator("#queue-summary").inner_text()
+    page.locator("#queue-summary").get_by_text("1 of 1").wait_for()
 
 
 def test_it_applies_a_bulk_action_with_htmx(site, browser, case):
@@ -136,6 +136,7 @@ def test_it_applies_a_bulk_action_with_htmx(site, browser, case):
     page.get_by_role("button", name="Set priority").click()
     page.locator("#staff-messages").get_by_text("Updated 1 case.").wait_for()
     assert page.evaluate("window.notReloaded === true")
+    page.locator("#queue-results .badge.urgent").wait_for()
     assert page.locator("#queue-results .badge.urgent").count() == 1
 
 
