@@ -57,6 +57,10 @@ INSTALLED_APPS = [
     "civicdesk.sla",
     "civicdesk.portal",
     "civicdesk.staff",
+    "civicdesk.webhooks",
+    "civicdesk.open311",
+    "civicdesk.api",
+    "civicdesk.transfer",
 ]
 
 MIDDLEWARE = [

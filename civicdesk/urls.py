@@ -10,5 +10,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("staff/", include("civicdesk.staff.urls")),
+    path("open311/v2/", include("civicdesk.open311.urls")),
+    path("api/v1/", include("civicdesk.api.urls")),
+    path("open-data/", include("civicdesk.transfer.urls")),
     path("", include("civicdesk.portal.urls")),
 ]

@@ -23,6 +23,7 @@ from civicdesk.notify.outbox import queue_case_email, queue_staff_email
 from civicdesk.routing.rules import decide
 from civicdesk.sla import clock as sla_clock
 from civicdesk.sla.models import EscalationFiring
+from civicdesk.webhooks import fanout as webhooks
 
 from . import cleaning, permissions
 from .attachments import prepare_image, removed_on_error, store_image
@@ -98,6 +99,7 @@ def _event(case, actor, kind, *, changes=None, public=False, message="", at=None
         created_at=at or timezone.now(),
     )
     sla_clock.on_event(case, event)
+    webhooks.on_event(case, event)
     return event
 
 

@@ -242,6 +242,10 @@ class Case(models.Model):
         verbose_name=_("duplicate of"),
     )
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
+    # Where an imported case came from ("nyc311", "boston311", ...) and its id there: re-importing
+    # the same file finds the case instead of creating it twice.
+    source = models.CharField(_("source system"), max_length=32, blank=True)
+    source_id = models.CharField(_("id in the source system"), max_length=64, blank=True)
     tracking_token = models.CharField(max_length=40, unique=True, default=new_tracking_token, editable=False)
     version = models.PositiveIntegerField(
         default=1, help_text="Bumped by every action; for stale-edit checks."
@@ -259,6 +263,11 @@ class Case(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "source_id"], condition=~models.Q(source_id=""), name="unique_case_source_id"
+            )
+        ]
         indexes = [
             models.Index(fields=["department", "status", "priority"], name="case_queue_idx"),
             models.Index(fields=["status", "priority", "created_at"], name="case_status_idx"),

@@ -1,0 +1,50 @@
+"""Webhook subscriptions: other systems told about case events, delivered through the outbox."""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class WebhookEvent(models.TextChoices):
+    CREATED = "case.created", _("Case created")
+    UPDATED = "case.updated", _("Case updated")
+    STATUS_CHANGED = "case.status_changed", _("Status changed")
+    RESOLVED = "case.resolved", _("Case resolved")
+    CLOSED = "case.closed", _("Case closed")
+    PUBLIC_COMMENT = "case.public_comment", _("Public comment")
+
+
+def new_secret():
+    """A Standard Webhooks signing secret: "whsec_" and 32 random bytes in base64."""
+    import base64
+
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()
+
+
+class Subscription(models.Model):
+    name = models.CharField(_("name"), max_length=120)
+    url = models.URLField(_("receiver URL"), max_length=500)
+    secret = models.CharField(_("signing secret"), max_length=80, default=new_secret)
+    events = models.JSONField(
+        _("events"), default=list, blank=True, help_text=_("Event types to send; empty sends every type.")
+    )
+    departments = models.ManyToManyField(
+        "cases.Department", blank=True, verbose_name=_("departments"), help_text=_("Empty: every department.")
+    )
+    services = models.ManyToManyField(
+        "cases.Service", blank=True, verbose_name=_("services"), help_text=_("Empty: every service.")
+    )
+    active = models.BooleanField(_("active"), default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("webhook subscription")
+        verbose_name_plural = _("webhook subscriptions")
+
+    def __str__(self):
+        return f"{self.name} ({self.url})"
