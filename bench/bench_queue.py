@@ -19,28 +19,10 @@ import os
 import re
 import sys
 import tempfile
-import time
 
-from benchlib import ROOT, civicdesk, database, env, median, pg_version, report
+from benchlib import ROOT, civicdesk, database, env, median, pg_version, pick, report, staff_users, timed_get
 
-STAFF_EMAIL = "bench-queue-staff@civicdesk.invalid"
-AGENT_EMAIL = "bench-queue-agent@civicdesk.invalid"
 NEXT_LINK = re.compile(r'<a href="([^"]*)"[^>]*rel="next"')
-
-
-def users():
-    from civicdesk.accounts.models import Role, User
-    from civicdesk.cases.models import Department
-
-    works = Department.objects.get(code="public-works")
-    staff, _ = User.objects.get_or_create(
-        email=STAFF_EMAIL, defaults={"role": Role.STAFF, "full_name": "Bench Staff"}
-    )
-    staff.departments.add(works)
-    agent, _ = User.objects.get_or_create(
-        email=AGENT_EMAIL, defaults={"role": Role.AGENT, "full_name": "Bench Agent"}
-    )
-    return staff, agent, works
 
 
 def rare_word(works):
@@ -76,28 +58,11 @@ def client_for(user):
     return client
 
 
-def timed(client, url, runs, warmup):
-    timings = []
-    for n in range(warmup + runs):
-        started = time.perf_counter()
-        response = client.get(url)
-        elapsed = time.perf_counter() - started
-        if response.status_code != 200:
-            raise SystemExit(f"GET {url}: {response.status_code}")
-        if n >= warmup:
-            timings.append(elapsed * 1000)
-    return sorted(timings), response
-
-
 def next_link(response):
     match = NEXT_LINK.search(response.content.decode())
     if match is None:
         raise SystemExit("no next-page link on page 1")
     return "/staff/" + html.unescape(match.group(1))
-
-
-def pick(timings, q):
-    return round(timings[round(q * (len(timings) - 1))], 1)
 
 
 def main():
@@ -135,7 +100,7 @@ def run(args):
 def measure(args):
     from civicdesk.cases.models import Case
 
-    staff, agent, works = users()
+    staff, agent, works = staff_users("bench-queue")
     cases = Case.objects.count()
     from civicdesk.cases.workflow import ACTIVE
 
@@ -143,7 +108,7 @@ def measure(args):
     number = open_works.values_list("number", flat=True)[500]  # an open case this staff member sees
     rare, rare_matches = rare_word(works)
     staff_client, agent_client = client_for(staff), client_for(agent)
-    _timings, first_page = timed(staff_client, "/staff/", 0, 1)
+    _timings, first_page = timed_get(staff_client, "/staff/", 0, 1)
     page_two = next_link(first_page)
     scenarios = [
         ("queue_default", "staff", "/staff/"),
@@ -159,7 +124,7 @@ def measure(args):
     results = []
     for name, who, url in scenarios:
         client = staff_client if who == "staff" else agent_client
-        timings, response = timed(client, url, args.runs, args.warmup)
+        timings, response = timed_get(client, url, args.runs, args.warmup)
         rows = response.content.decode().count('class="pick"')
         results.append(
             {

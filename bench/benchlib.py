@@ -106,6 +106,41 @@ def median(values):
     return round(statistics.median(values), 1)
 
 
+def pick(timings, q):
+    """The q-quantile (0.5, 0.95) of sorted timings, rounded to 0.1."""
+    return round(timings[round(q * (len(timings) - 1))], 1)
+
+
+def timed_get(client, url, runs, warmup):
+    """GET `url` warmup + runs times through a django.test.Client: (sorted ms of the runs, last response)."""
+    timings = []
+    for n in range(warmup + runs):
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = time.perf_counter() - started
+        if response.status_code != 200:
+            raise SystemExit(f"GET {url}: {response.status_code} {response.content[:300]!r}")
+        if n >= warmup:
+            timings.append(elapsed * 1000)
+    return sorted(timings), response
+
+
+def staff_users(prefix):
+    """A Public Works staff member and a 311 agent for request benchmarks, created when missing."""
+    from civicdesk.accounts.models import Role, User
+    from civicdesk.cases.models import Department
+
+    works = Department.objects.get(code="public-works")
+    staff, _ = User.objects.get_or_create(
+        email=f"{prefix}-staff@civicdesk.invalid", defaults={"role": Role.STAFF, "full_name": "Bench Staff"}
+    )
+    staff.departments.add(works)
+    agent, _ = User.objects.get_or_create(
+        email=f"{prefix}-agent@civicdesk.invalid", defaults={"role": Role.AGENT, "full_name": "Bench Agent"}
+    )
+    return staff, agent, works
+
+
 def report(name, **result):
     """One line of JSON on stdout: what `run_all.py` and docs/benchmarks.md collect."""
     line = {"bench": name, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **result, "machine": machine()}

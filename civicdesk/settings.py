@@ -204,6 +204,23 @@ PORTAL_SUBMIT_RATE = os.environ.get("PORTAL_SUBMIT_RATE", "10/h")
 # Case look-ups by number and e-mail per client address (guessing is slow).
 PORTAL_TRACK_RATE = os.environ.get("PORTAL_TRACK_RATE", "30/h")
 TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
+
+# Integrations (issue 5). Rates are "count/unit" with unit s, m, h or d.
+# Open311 GeoReport v2: the jurisdiction_id clients may send (default: SITE_URL's host), the
+# discovery document's contact and where keys are requested, requests per API key (each key may
+# override it) and anonymous reads per client address.
+OPEN311_JURISDICTION = os.environ.get("OPEN311_JURISDICTION", "")
+OPEN311_CONTACT = os.environ.get("OPEN311_CONTACT", "")
+OPEN311_KEY_SERVICE = os.environ.get("OPEN311_KEY_SERVICE", "")
+OPEN311_KEY_RATE = os.environ.get("OPEN311_KEY_RATE", "60/m")
+OPEN311_GET_RATE = os.environ.get("OPEN311_GET_RATE", "300/m")
+# REST API: requests per token, signed-in user or anonymous address; the largest JSON body.
+API_RATE = os.environ.get("API_RATE", "600/m")
+API_MAX_BODY = int(os.environ.get("API_MAX_BODY", 256 * 1024))
+# Webhooks: seconds to wait for a receiver's answer.
+WEBHOOK_TIMEOUT = int(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+# Open data downloads per client address.
+OPEN_DATA_RATE = os.environ.get("OPEN_DATA_RATE", "30/h")
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
 MAP_CENTER = [float(v) for v in env_list("MAP_CENTER", "42.30,-71.10")]
 

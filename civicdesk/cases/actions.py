@@ -44,6 +44,7 @@ from .workflow import ACTIVE, FINISHED, ReasonRequired, Status, TransitionError,
 MAX_DESCRIPTION = MAX_TEXT
 MAX_MESSAGE = 10_000
 MAX_ADDRESS = Case._meta.get_field("address").max_length
+MAX_EXTERNAL_SYSTEM, MAX_EXTERNAL_ID = 32, 64
 
 
 class StaleCase(Exception):
@@ -578,6 +579,20 @@ def add_note(case, actor, message, *, expected_version=None):
         case = _locked(case, expected_version, actor, "note")
         _save(case, [])
         _event(case, actor, EventKind.NOTE, public=False, message=message)
+    return case
+
+
+def link_external(case, actor, system, external_id, *, expected_version=None):
+    """Record the case's id in another system (a work order, say), so that system can find it by that id."""
+    system = cleaning.text(system, "system", MAX_EXTERNAL_SYSTEM)
+    external_id = cleaning.text(external_id, "external_id", MAX_EXTERNAL_ID)
+    with transaction.atomic():
+        case = _locked(case, expected_version, actor, "link_external")
+        old = case.external_ids.get(system)
+        if old != external_id:
+            case.external_ids = {**case.external_ids, system: external_id}
+            _save(case, ["external_ids"])
+            _event(case, actor, EventKind.LINKED, changes={f"external_ids.{system}": [old, external_id]})
     return case
 
 

@@ -1,7 +1,7 @@
 """Validate answers to a service's questions (Open311 attribute datatypes)."""
 
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -24,9 +24,11 @@ def _number(text):
     # Bounded before conversion: "1e100000000" would otherwise become a huge int (minutes of CPU).
     try:
         number = Decimal(text) if len(text) <= 40 else None
-    except InvalidOperation:
-        number = None
-    if number is None or not number.is_finite() or abs(number) >= MAX_NUMBER:
+        # abs() applies the decimal context: "1e100000000" overflows there.
+        too_big = number is None or not number.is_finite() or abs(number) >= MAX_NUMBER
+    except ArithmeticError:
+        too_big = True
+    if too_big:
         raise ValueError(_("Enter a number."))
     return int(number) if number == number.to_integral_value() else float(number)
 

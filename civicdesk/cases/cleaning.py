@@ -52,8 +52,15 @@ def location(latitude, longitude):
     return values["latitude"], values["longitude"]
 
 
+MAX_EMAIL = 254  # the longest address SMTP carries, and the column size
+
+
 def email(value, field):
     address = (value or "").strip().lower()
+    if len(address) > MAX_EMAIL:
+        raise ValidationError(
+            {field: _("An e-mail address has at most %(max)d characters.") % {"max": MAX_EMAIL}}
+        )
     if address:
         try:
             validate_email(address)

@@ -265,7 +265,9 @@ class Case(models.Model):
         verbose_name_plural = _("cases")
         constraints = [
             models.UniqueConstraint(
-                fields=["source", "source_id"], condition=~models.Q(source_id=""), name="unique_case_source_id"
+                fields=["source", "source_id"],
+                condition=~models.Q(source_id=""),
+                name="unique_case_source_id",
             )
         ]
         indexes = [
@@ -325,6 +327,7 @@ class EventKind(models.TextChoices):
     SPLIT = "split", _("Sub-case opened")
     ESCALATED = "escalated", _("Escalated")
     TAGGED = "tagged", _("Tags changed")
+    LINKED = "linked", _("Linked to another system")
 
 
 class AppendOnlyError(RuntimeError):

@@ -21,6 +21,8 @@ ACTION_ROLES = {
     "recategorise": {A, ST, SU, AD},
     "merge": {A, ST, SU, AD},
     "reopen": {A, ST, SU, AD},
+    # record the case's id in another system (work orders)
+    "link_external": {A, ST, SU, AD},
     # set the person working a case inside its department
     "assign": {ST, SU, AD},
     # take a case away from someone else, or send it to another department

@@ -11,25 +11,22 @@ one action per case would take hours for a million cases. Rows go in with Postgr
 """
 
 import bisect
-import json
 import math
-import os
-from base64 import urlsafe_b64encode
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
-from operator import itemgetter
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from civicdesk.accounts.models import Role, User
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case, CaseEvent, Department, Service
 from civicdesk.cases.workflow import Status
+from civicdesk.lib.bulk import EVENT_FIELDS, Table, dumps, tracking_tokens
 from civicdesk.lib.geo import cell_for
 
 from . import catalogue, fake, people, places
@@ -47,10 +44,6 @@ DEFAULT_DONE = (
 S = Status
 
 
-dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
-EVENT_FIELDS = ("case_id", "actor_id", "actor_label", "created_at", "kind", "changes", "public", "message")
-
-
 # Event `changes` repeat a lot: encode each distinct one once.
 @cache
 def status_change(old, new):
@@ -60,49 +53,6 @@ def status_change(old, new):
 @cache
 def assignment(label):
     return dumps({"assignee": [None, label], "status": [S.NEW, S.OPEN]})
-
-
-def tracking_tokens(count):
-    """`secrets.token_urlsafe(24)` for a whole batch with one call to the system's random source."""
-    raw = os.urandom(24 * count)
-    return [urlsafe_b64encode(raw[i : i + 24]).decode() for i in range(0, 24 * count, 24)]
-
-
-class Table:
-    """Column order, defaults and value conversions for raw inserts into one model's table."""
-
-    def __init__(self, model, skip=()):
-        self.model = model
-        self.fields = [f for f in model._meta.concrete_fields if f.attname not in skip]
-        self.columns = [f.column for f in self.fields]
-        self.index = {f.attname: i for i, f in enumerate(self.fields)}
-        self.template = [None if f.null else f.get_default() for f in self.fields]
-        self.json = [i for i, f in enumerate(self.fields) if isinstance(f, models.JSONField)]
-        self.datetimes = [i for i, f in enumerate(self.fields) if isinstance(f, models.DateTimeField)]
-
-    def row(self, **values):
-        row = self.template.copy()
-        for name, value in values.items():
-            row[self.index[name]] = value
-        return row
-
-    def maker(self, names):
-        """A fast row builder for values always given in the order of `names` (defaults fill the rest)."""
-        missing = [f.attname for f in self.fields if f.attname not in names]
-        defaults = tuple(self.template[self.index[name]] for name in missing)
-        order = [*names, *missing]
-        pick = itemgetter(*[order.index(f.attname) for f in self.fields])
-        return lambda values: list(pick(values + defaults))
-
-    def prepare(self, row, adapt_datetime):
-        for i in self.json:
-            if not isinstance(row[i], str):
-                row[i] = dumps(row[i])
-        if adapt_datetime is not None:
-            for i in self.datetimes:
-                if row[i] is not None:
-                    row[i] = adapt_datetime(row[i])
-        return row
 
 
 class Writer:

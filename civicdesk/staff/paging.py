@@ -40,7 +40,11 @@ def order_by(keys, backwards=False):
     for key in keys:
         descending = key.descending != backwards
         expression = F(key.field).desc if descending else F(key.field).asc
-        expressions.append(expression(nulls_first=True) if backwards else expression(nulls_last=True))
+        if not key.nullable:
+            # A NULLS clause on a NOT NULL column stops PostgreSQL from using its index: a full sort.
+            expressions.append(expression())
+        else:
+            expressions.append(expression(nulls_first=True) if backwards else expression(nulls_last=True))
     return expressions
 
 

@@ -120,8 +120,18 @@ def test_it_reports_all_problems_of_a_new_case_at_once(survey):
 
 
 @pytest.mark.parametrize(
-    ("answers", "field"), [({"count": "1e5000"}, "count"), ({"seen_at": "2026-13-45T10:00:00Z"}, "seen_at")]
+    ("answers", "field"),
+    [
+        ({"count": "1e5000"}, "count"),
+        ({"count": "1e100000000"}, "count"),  # beyond the decimal context: overflowed before
+        ({"seen_at": "2026-13-45T10:00:00Z"}, "seen_at"),
+    ],
 )
 def test_it_refuses_absurd_numbers_and_impossible_dates_on_their_field(survey, answers, field):
     message = refused(survey, answers=answers)[f"attribute[{field}]"][0]
     assert message in ("Enter a number.", "Enter a date and time, for example 2026-05-01T14:30:00-04:00.")
+
+
+def test_it_refuses_an_email_address_longer_than_the_column(survey):
+    message = refused(survey, reporter_email="a" * 250 + "@example.org")["reporter_email"][0]
+    assert message == "An e-mail address has at most 254 characters."

@@ -27,6 +27,7 @@ ALLOWED = {
     "attach": CASEWORK,
     "change_status": CASEWORK,
     "reopen": CASEWORK,
+    "link_external": CASEWORK,
     "recategorise": CASEWORK,
     "merge": CASEWORK,
     # the department decides how urgent its work is; agents do not
@@ -86,6 +87,7 @@ def perform(cast, action, actor, case, extra):
         "attach": lambda: actions.attach_file(case, actor, png()),
         "change_status": lambda: actions.change_status(case, actor, "in_progress"),
         "reopen": lambda: actions.reopen(case, actor, reason="Still there"),
+        "link_external": lambda: actions.link_external(case, actor, "maximo", "WO-9"),
         "recategorise": lambda: actions.recategorise(case, actor, extra),
         "merge": lambda: actions.merge(case, actor, extra),
         "change_priority": lambda: actions.change_priority(case, actor, 1),
