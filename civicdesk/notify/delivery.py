@@ -2,13 +2,16 @@
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from .models import OutboxMessage, backoff
+from .outbox import enqueue
 
 log = logging.getLogger(__name__)
 # A claim older than this belongs to a worker that died mid-send; the message is tried again.
@@ -28,10 +31,20 @@ def claim(message_id, now):
     )
 
 
+class Undeliverable(Exception):
+    """A failure no retry can fix (the receiver was deleted, the address is refused): fail at once."""
+
+
 def send(message):
-    if message.channel != "email":
-        raise ValueError(f"No sender for channel {message.channel!r}")
-    EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient]).send()
+    """Send one message on its channel; any exception means this attempt failed."""
+    if message.channel == OutboxMessage.Channel.EMAIL:
+        EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient]).send()
+    elif message.channel == OutboxMessage.Channel.WEBHOOK:
+        from civicdesk.webhooks.sender import post  # the webhooks app builds on the outbox, not the reverse
+
+        post(message)
+    else:
+        raise Undeliverable(f"No sender for channel {message.channel!r}")
 
 
 def deliver(message_id):
@@ -46,7 +59,7 @@ def deliver(message_id):
     except Exception as error:  # noqa: BLE001 - any failure means "try again later"
         log.warning("outbox %s attempt %s failed: %s", message.pk, message.attempts, error)
         message.last_error = f"{type(error).__name__}: {error}"[:2000]
-        gave_up = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        gave_up = isinstance(error, Undeliverable) or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
         message.status = OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING
         message.next_attempt_at = now + backoff(message.attempts)
     else:
@@ -68,3 +81,19 @@ def deliver_due(limit=100):
         .values_list("pk", flat=True)[:limit]
     )
     return [deliver(pk) for pk in ids]
+
+
+def requeue(queryset, statuses):
+    """Make the chosen messages due now with a fresh set of attempts; their tasks start on commit.
+
+    Never touches a message that is being sent: a live worker may be halfway through it, and a dead
+    one's claim expires anyway. Returns the ids queued.
+    """
+    statuses = [s for s in statuses if s != OutboxMessage.Status.SENDING]
+    ids = list(queryset.filter(status__in=statuses).values_list("pk", flat=True))
+    OutboxMessage.objects.filter(pk__in=ids, status__in=statuses).update(
+        status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
+    )
+    for pk in ids:
+        transaction.on_commit(partial(enqueue, pk), robust=True)
+    return ids

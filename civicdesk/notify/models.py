@@ -23,10 +23,28 @@ class OutboxMessage(models.Model):
         SENT = "sent", _("Sent")
         FAILED = "failed", _("Failed")
 
-    channel = models.CharField(max_length=10, default="email")
-    kind = models.CharField(max_length=32, help_text="acknowledgement, resolved, reply, ...")
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("E-mail")
+        WEBHOOK = "webhook", _("Webhook")
+
+    channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    kind = models.CharField(max_length=32, help_text="acknowledgement, resolved, reply, case.created, ...")
     case = models.ForeignKey("cases.Case", models.SET_NULL, null=True, blank=True, related_name="outbox")
-    recipient = models.CharField(max_length=254)
+    # An e-mail address, or the receiver URL a webhook was queued for (the URL used is read at send time).
+    recipient = models.CharField(max_length=500)
+    # Webhooks only. No database constraint: a subscription deleted while another process still had it
+    # cached must never make a case action fail; the message is then simply undeliverable.
+    subscription = models.ForeignKey(
+        "webhooks.Subscription",
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="messages",
+        verbose_name=_("webhook subscription"),
+    )
+    # Standard Webhooks "webhook-id": the same on every attempt, so receivers can drop repeats.
+    webhook_id = models.CharField(_("webhook id"), max_length=40, blank=True)
     language = models.CharField(max_length=8, default="en")
     subject = models.CharField(max_length=300, blank=True)
     body = models.TextField()
