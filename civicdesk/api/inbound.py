@@ -1,0 +1,76 @@
+"""/inbound/case-updates: a work-order system reports progress on a case.
+
+Applied through the actions (change_status, add_note, reply) with the token's user as the actor,
+all in one transaction: if one part is refused (a status the case cannot move to), nothing of the
+update is kept. Only write tokens may call it; a session (a person in a browser) may not.
+"""
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from ninja import Router
+
+from civicdesk.cases import actions
+
+from . import idempotency
+from .auth import bearer
+from .cases import fresh, require_staff, with_etag, with_relations
+from .errors import ApiError, not_found, responses
+from .schemas import InboundUpdateIn, InboundUpdateOut
+from .serialize import case_dict, render
+
+router = Router(tags=["inbound"], auth=[bearer])
+
+
+def find_case(request, payload):
+    cases = with_relations(request.auth.cases())
+    if payload.case:
+        case = cases.filter(number=payload.case).first()
+    else:
+        ref = payload.external
+        case = cases.filter(**{f"external_ids__{ref.system}": ref.id}).order_by("pk").first()
+    if case is None:
+        raise not_found()
+    return case
+
+
+def _check(payload):
+    errors = {}
+    if bool(payload.case) == bool(payload.external):
+        errors["case"] = [_("Give either `case` (the case number) or `external` (system and id).")]
+    if not (payload.status or payload.note.strip() or payload.reply.strip() or payload.external_id):
+        errors["status"] = [_("Give at least one of `status`, `note`, `reply` or `external_id`.")]
+    if errors:
+        raise ApiError(422, "validation_error", _("Some values are missing or not valid."), fields=errors)
+
+
+@router.post(
+    "/case-updates",
+    response=responses({200: InboundUpdateOut}, 404, write=True),
+    openapi_extra={"parameters": [idempotency.OPENAPI_PARAMETER]},
+    summary="Report progress on a case",
+)
+@idempotency.idempotent
+def update_case(request, payload: InboundUpdateIn):
+    """Status (with `reason`), a public `reply`, an internal `note` and your `external_id`, in that order."""
+    _check(payload)
+    require_staff(request)
+    case, user, applied = find_case(request, payload), request.auth.user, []
+    with transaction.atomic():
+        if payload.status and payload.status != case.status:
+            case = actions.change_status(
+                case, user, payload.status, reason=payload.reason, message=payload.reply
+            )
+            applied.append("status")
+            applied += ["reply"] if payload.reply.strip() else []
+        elif payload.reply.strip():
+            case = actions.reply(case, user, payload.reply)
+            applied.append("reply")
+        if payload.note.strip():
+            case = actions.add_note(case, user, payload.note)
+            applied.append("note")
+        for system, external_id in (payload.external_id or {}).items():
+            case = actions.link_external(case, user, system, external_id)
+        applied += ["external_id"] if payload.external_id else []
+    case = fresh(request, case)
+    body = {"case": case_dict(case, request.auth), "applied": applied}
+    return with_etag(render(InboundUpdateOut, body), case)
