@@ -1,10 +1,11 @@
 from django.urls import path
 
-from .views import case, intake, queue
+from .views import case, export, intake, queue
 
 urlpatterns = [
     path("", queue.show_queue, name="staff-queue"),
     path("bulk/", queue.update_cases, name="staff-bulk"),
+    path("export.<str:kind>", export.export_cases, name="staff-export"),
     path("intake/", intake.take_call, name="staff-intake"),
     path("intake/questions/", intake.show_questions, name="staff-intake-questions"),
     path("intake/lookup/", intake.look_up_caller, name="staff-intake-lookup"),

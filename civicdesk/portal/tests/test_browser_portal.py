@@ -88,6 +88,7 @@ def test_it_meets_wcag_on_every_portal_page(site, browser, language, viewport):
         f"/cases/{case.number}/",
         "/accounts/login/",
         "/accounts/signup/",
+        "/open-data/",
     ]
     for path in pages:
         page.goto(base + path)

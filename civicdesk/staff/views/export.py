@@ -1,0 +1,27 @@
+"""The queue's current list as a file: exactly the cases the filters show, on all pages, streamed."""
+
+from django.http import Http404
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from civicdesk.transfer.export import KINDS, STAFF_FIELDS, Exporter, response
+
+from ..forms import QueueFilterForm
+from ..paging import order_by
+from ..queue import DEFAULT_SORT, SORTS, filter_cases, sort_keys
+from .base import _visible_cases, staff_required
+from .queue import _filter_data
+
+
+@require_GET
+@staff_required
+def export_cases(request, kind):
+    """CSV, JSON or GeoJSON of the queue as filtered and sorted; no reporter contact details."""
+    if kind not in KINDS:
+        raise Http404
+    form = QueueFilterForm(_filter_data(request), user=request.user, sorts=SORTS)
+    filters = form.filters()
+    sort = filters.pop("sort", DEFAULT_SORT)
+    cases = filter_cases(_visible_cases(request), filters, request.user, timezone.now())
+    cases = cases.order_by(*order_by(sort_keys(sort)))
+    return response(Exporter(STAFF_FIELDS, public=False), cases, kind, "cases")

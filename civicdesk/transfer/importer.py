@@ -1,0 +1,436 @@
+"""Importing a city's history: records from a reader become cases and their first events, in bulk.
+
+This deliberately bypasses `cases.actions`: history is not news. An action per row would e-mail
+reporters, fire webhooks and start service-level clocks for cases closed years ago, and a million
+rows would take hours. Instead, per batch of a few thousand records (one transaction each):
+
+- records already in the database (same `source` and `source_id`) are skipped; `Case.id` above the
+  highest id at the start of the run tells "imported earlier in this file" from "imported before";
+- case numbers are reserved per year with `next_numbers` (outside the batch's transaction, so the
+  year's counter row is locked for microseconds, not for the batch);
+- PostgreSQL: the cases are `COPY`d into a temporary staging table, moved with
+  `INSERT ... SELECT ... ON CONFLICT (source, source_id) DO NOTHING RETURNING id` (a concurrent
+  import of the same file cannot duplicate a case), then their events are `COPY`d straight in;
+  SQLite: `bulk_create`;
+- each case gets a SUBMITTED event at its creation time and, unless it is still new, a STATUS event
+  at its closing time (finished cases) or last update (active ones), by "Import from <source>".
+
+Memory stays constant: one batch of records, plus bounded caches (services, departments, the area
+and H3 cell of recently seen points). A re-import never changes a case it finds: once imported, a
+case belongs to CivicDesk's staff, and the source's later edits must not overwrite theirs.
+"""
+
+import csv
+import sys
+import time
+from collections import defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from functools import lru_cache
+
+from django.db import connection, transaction
+from django.db.models import Max
+from django.utils.translation import gettext as _
+
+from civicdesk.areas import locate
+from civicdesk.cases.actions import next_numbers
+from civicdesk.cases.models import Case, CaseEvent, Department, EventKind, Priority, Service
+from civicdesk.cases.workflow import FINISHED, Status
+from civicdesk.lib.bulk import EVENT_FIELDS, Table, dumps, tracking_tokens
+from civicdesk.lib.geo import cell_for
+
+from .convert import Converter, Record, RowError
+from .mapping import Mapping, slug_for
+from .readers import BadRecord
+
+BATCH = 5000
+STAGE = "transfer_case_stage"
+SKIPPED, FAILED = "skipped", "failed"
+
+
+@dataclass
+class Result:
+    imported: int = 0
+    skipped: int = 0
+    failed: int = 0
+
+    @property
+    def total(self):
+        return self.imported + self.skipped + self.failed
+
+    def __str__(self):
+        return f"imported {self.imported}, skipped {self.skipped}, failed {self.failed}"
+
+
+def _same(value):
+    return value
+
+
+class Report:
+    """The CSV of every record not imported and why: line, source id, outcome, reason."""
+
+    def __init__(self, file):
+        self.writer = csv.writer(file)
+        self.writer.writerow(["line", "source_id", "outcome", "reason"])
+
+    def add(self, line, source_id, outcome, reason):
+        self.writer.writerow([line, source_id, outcome, reason])
+
+
+class Progress:
+    """Rows read, percent of the file and rows/s on stderr: redrawn on a terminal, else a line a while."""
+
+    def __init__(self, size, stream=None):
+        self.size, self.stream = size, stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.every = 0.5 if self.tty else 10.0
+        self.started = self.shown = time.monotonic()
+
+    def update(self, rows, position, final=False):
+        now = time.monotonic()
+        if not final and now - self.shown < self.every:
+            return
+        self.shown = now
+        rate = rows / max(now - self.started, 1e-9)
+        share = f"{100 * position / self.size:5.1f}%  " if self.size else ""
+        text = f"{share}{rows:>12,} rows  {rate:>10,.0f} rows/s"
+        self.stream.write(f"\r{text}" if self.tty else f"{text}\n")
+        if final and self.tty:
+            self.stream.write("\n")
+        self.stream.flush()
+
+
+class Catalog:
+    """Services and departments by the mapping's source values, created on first sight (see mapping)."""
+
+    def __init__(self, mapping: Mapping):
+        self.mapping = mapping
+        self.departments = {}  # source value -> (id, code) or (None, None)
+        self.services = {}  # source value -> (id, (default department id, code), default priority)
+
+    def department(self, key, name):
+        if key not in self.departments:
+            self.departments[key] = self._department(key, name) if key else (None, None)
+        return self.departments[key]
+
+    def _department(self, key, name):
+        rule = self.mapping.departments.get(key, {})
+        if "code" in rule:
+            department = Department.objects.get(code=rule["code"])
+        else:
+            department, _created = Department.objects.get_or_create(
+                code=slug_for(key, 32), defaults={"name": (rule.get("name") or name or key)[:120]}
+            )
+        return department.pk, department.code
+
+    def service(self, key, name, department_id):
+        """(id, (default department id, code), priority); RowError when unmapped and creating is off."""
+        if key not in self.services:
+            self.services[key] = self._service(key, name, department_id)
+        found = self.services[key]
+        if found is None:
+            raise RowError(_("no service is mapped to “%(value)s”") % {"value": key[:60]})
+        return found
+
+    def _service(self, key, name, department_id):
+        code = self.mapping.services.get(key)
+        if code is not None:
+            service = Service.objects.select_related("default_department").get(code=code)
+        elif self.mapping.create_services:
+            service, _created = Service.objects.get_or_create(
+                code=slug_for(key, 64, self.mapping.source),
+                defaults={
+                    "name": name[:120],
+                    "group": self.mapping.service_group,
+                    "active": False,
+                    "default_department_id": department_id,
+                },
+            )
+        else:
+            return None
+        department = service.default_department
+        default = (department.pk, department.code) if department else (None, None)
+        return service.pk, default, service.default_priority or Priority.NORMAL
+
+
+class Importer:
+    def __init__(self, mapping: Mapping, report: Report, *, batch=BATCH, dry_run=False, progress=None):
+        self.mapping, self.report, self.batch, self.dry_run = mapping, report, batch, dry_run
+        self.progress = progress
+        self.converter = Converter(mapping)
+        self.catalog = Catalog(mapping)
+        self.result = Result()
+        self.label = f"Import from {mapping.source}"
+        self.postgres = connection.vendor == "postgresql"
+        self.cases = Table(Case, skip={"id"})
+        self.events = Table(CaseEvent, skip={"id"})
+        # COPY takes JSON as text: encode the defaults once, and each distinct value once (caches).
+        self.cases.prepare(self.cases.template, None)
+        self.event_row = self.events.maker(EVENT_FIELDS)
+        self.encode = dumps if self.postgres else _same
+        self.place = lru_cache(maxsize=50_000)(self._place)
+        self.submitted = lru_cache(maxsize=1000)(self._submitted)
+        self.status_change = lru_cache(maxsize=100)(
+            lambda status: self.encode({"status": [Status.NEW, status]})
+        )
+        self.dry_numbers = 0
+        self.pending = deque()  # batches being written by the writer thread (PostgreSQL)
+
+    @property
+    def columns(self):
+        """The source columns to read, in the order the converter expects them."""
+        return self.converter.columns
+
+    def run(self, reader):
+        self.mapping.check_targets()
+        self.first_new_id = (Case.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+        self.locator = locate.locator()
+        self.threaded = self.postgres and not self.dry_run and not connection.in_atomic_block
+        if self.dry_run:  # the real thing in one transaction, rolled back
+            with transaction.atomic():
+                self._read(reader)
+                transaction.set_rollback(True)
+        elif self.threaded:
+            # Python reads and converts the next batch while PostgreSQL stores this one. The writer
+            # has its own connection, so it only sees committed services and departments: never
+            # inside a caller's transaction (then each batch is written in turn).
+            with ThreadPoolExecutor(max_workers=1) as self.writer:
+                try:
+                    self._read(reader)
+                    while self.pending:
+                        self._settle(*self._written(self.pending.popleft()))
+                finally:
+                    self.writer.submit(connection.close)  # the writer thread's own connection
+        else:
+            self._read(reader)
+        return self.result
+
+    def _read(self, reader):
+        records, seen = [], 0
+        for line, values in reader:
+            seen += 1
+            record = self._convert(line, values)
+            if record is not None:
+                records.append(record)
+            if len(records) >= self.batch:
+                self._store(records)
+                records = []
+            if self.progress is not None:
+                self.progress.update(seen, reader.position)
+        if records:
+            self._store(records)
+        if self.progress is not None:
+            self.progress.update(seen, reader.position, final=True)
+
+    def _convert(self, line, values):
+        if isinstance(values, BadRecord):
+            return self._fail(line, "", values.reason)
+        try:
+            return self.converter.convert(line, values)
+        except RowError as error:
+            return self._fail(line, self.converter.value(values, "id"), str(error))
+
+    def _fail(self, line, source_id, reason, outcome=FAILED):
+        self.report.add(line, source_id, outcome, reason)
+        if outcome == FAILED:
+            self.result.failed += 1
+        else:
+            self.result.skipped += 1
+
+    # ------------------------------------------------------------ one batch
+
+    def _store(self, records):
+        records = self._new(records)
+        values = []
+        for record in records:
+            try:
+                values.append(self._case(record))
+            except RowError as error:
+                self._fail(record.line, record.source_id, str(error))
+        if not values:
+            return
+        self._number(values)
+        if not self.postgres:
+            self._settle(values, self._write_sqlite(values))
+        elif not self.threaded:
+            self._settle(values, self._write_postgres(values))
+        else:
+            if self.pending:  # one batch in flight at a time: it commits before the next one starts
+                self._settle(*self._written(self.pending.popleft()))
+            self.pending.append((values, self.writer.submit(self._write_postgres, values)))
+
+    @staticmethod
+    def _written(pending):
+        values, future = pending
+        return values, future.result()
+
+    def _settle(self, values, inserted):
+        """Count a written batch; a record not inserted lost a race to another import of the source."""
+        self.result.imported += len(inserted)
+        lost = [v["record"] for v in values if v["record"].source_id not in inserted]
+        if lost:
+            self._classify_existing(lost)
+
+    def _new(self, records):
+        """Drop (and report) records whose id is already a case, or came earlier in this batch."""
+        first, fresh = {}, []
+        for record in records:
+            if record.source_id in first:
+                self._duplicate(record, first[record.source_id])
+            else:
+                first[record.source_id] = record.line
+                fresh.append(record)
+        existing = self._classify_existing(fresh)
+        return [r for r in fresh if r.source_id not in existing]
+
+    def _classify_existing(self, records):
+        """Report the records whose id is already a case: before this run, or earlier in this file."""
+        existing = dict(
+            Case.objects.filter(source=self.mapping.source, source_id__in=[r.source_id for r in records])
+            .order_by()
+            .values_list("source_id", "id")
+        )
+        for record in records:
+            case_id = existing.get(record.source_id)
+            if case_id is None:
+                continue
+            if case_id >= self.first_new_id:
+                self._duplicate(record, None)
+            else:
+                self._fail(record.line, record.source_id, _("already imported"), SKIPPED)
+        return existing
+
+    def _duplicate(self, record, first_line):
+        reason = _("duplicate id within the file")
+        if first_line is not None:
+            reason = _("duplicate id within the file (first on line %(line)d)") % {"line": first_line}
+        self._fail(record.line, record.source_id, reason, SKIPPED)
+
+    def _place(self, latitude, longitude):
+        """(H3 cell, areas) of a point; cached, as real data repeats addresses a lot."""
+        return cell_for(latitude, longitude), self.encode(self.locator.areas_for(latitude, longitude))
+
+    def _submitted(self, department, priority):
+        return self.encode(
+            {"status": [None, Status.NEW], "department": [None, department], "priority": [None, priority]}
+        )
+
+    def _case(self, record: Record):
+        department_id, department_code = self.catalog.department(record.department, record.department_name)
+        service_id, default_department, priority = self.catalog.service(
+            record.service, record.service_name, department_id
+        )
+        if department_id is None:
+            department_id, department_code = default_department
+        if record.latitude is None:
+            cell, areas = "", self.encode({})
+        else:
+            cell, areas = self.place(record.latitude, record.longitude)
+        return {
+            "record": record,
+            "department_code": department_code,
+            "service_id": service_id,
+            "department_id": department_id,
+            "priority": priority,
+            "geo_cell": cell,
+            "areas": areas,
+        }
+
+    def _number(self, values):
+        """Case numbers by each case's own year, reserved in one block per year."""
+        by_year = defaultdict(list)
+        for value in values:
+            by_year[value["record"].created.year].append(value)
+        for year_values in by_year.values():
+            numbers = self._numbers(len(year_values), year_values[0]["record"].created)
+            for value, number in zip(year_values, numbers, strict=True):
+                value["number"] = number
+        for value, token in zip(values, tracking_tokens(len(values)), strict=True):
+            value["tracking_token"] = token
+
+    def _numbers(self, count, when):
+        if not self.dry_run:
+            return next_numbers(count, when)
+        # A dry run must not take numbers from the live counter (nor hold its lock for the run).
+        start, self.dry_numbers = self.dry_numbers, self.dry_numbers + count
+        return [f"dry-{n:010d}" for n in range(start + 1, start + count + 1)]
+
+    def _fields(self, value):
+        record = value["record"]
+        return {
+            "number": value["number"],
+            "service_id": value["service_id"],
+            "description": record.description,
+            "latitude": record.latitude,
+            "longitude": record.longitude,
+            "geo_cell": value["geo_cell"],
+            "address": record.address,
+            "status": record.status,
+            "status_reason": record.status_reason if record.status in FINISHED else "",
+            "priority": value["priority"],
+            "channel": record.channel,
+            "department_id": value["department_id"],
+            "areas": value["areas"],
+            "source": self.mapping.source,
+            "source_id": record.source_id,
+            "tracking_token": value["tracking_token"],
+            "version": 1 if record.status == Status.NEW else 2,
+            "created_at": record.created,
+            "updated_at": record.updated,
+            "resolved_at": record.resolved,
+            "closed_at": record.closed,
+            "expected_at": record.due,
+        }
+
+    def _events(self, case_id, value):
+        """SUBMITTED at creation; a STATUS event for where the case stands now (unless still new)."""
+        record = value["record"]
+        submitted = self.submitted(value["department_code"], value["priority"])
+        events = [(case_id, None, self.label, record.created, EventKind.SUBMITTED, submitted, True, "")]
+        if record.status != Status.NEW:
+            finished = record.status in FINISHED
+            at = (record.closed or record.resolved) if finished else record.updated
+            message = record.status_reason if finished else ""
+            changes = self.status_change(record.status)
+            events.append((case_id, None, self.label, at, EventKind.STATUS, changes, True, message))
+        return events
+
+    # ------------------------------------------------------------ writing
+
+    def _write_sqlite(self, values):
+        with transaction.atomic():
+            cases = Case.objects.bulk_create([Case(**self._fields(v)) for v in values], batch_size=500)
+            events = [
+                CaseEvent(**dict(zip(EVENT_FIELDS, event, strict=True)))
+                for case, value in zip(cases, values, strict=True)
+                for event in self._events(case.pk, value)
+            ]
+            CaseEvent.objects.bulk_create(events, batch_size=500)
+        return {case.source_id for case in cases}
+
+    def _write_postgres(self, values):
+        columns, row = ", ".join(self.cases.columns), self.cases.row
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A crash loses at most the last batches, and re-running imports exactly those again.
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM cases_case WITH NO DATA"  # noqa: S608
+            )
+            cursor.execute(f"TRUNCATE {STAGE}")
+            with cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
+                for value in values:
+                    copy.write_row(row(**self._fields(value)))
+            cursor.execute(
+                f"INSERT INTO cases_case ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
+                "ON CONFLICT (source, source_id) WHERE source_id <> '' DO NOTHING RETURNING source_id, id"
+            )
+            ids = dict(cursor.fetchall())
+            event_columns = ", ".join(self.events.columns)
+            with cursor.copy(f"COPY cases_caseevent ({event_columns}) FROM STDIN") as copy:
+                for value in values:
+                    case_id = ids.get(value["record"].source_id)
+                    if case_id is None:
+                        continue
+                    for event in self._events(case_id, value):
+                        copy.write_row(self.event_row(event))
+        return set(ids)
