@@ -219,6 +219,9 @@ API_RATE = os.environ.get("API_RATE", "600/m")
 API_MAX_BODY = int(os.environ.get("API_MAX_BODY", 256 * 1024))
 # Webhooks: seconds to wait for a receiver's answer.
 WEBHOOK_TIMEOUT = int(os.environ.get("WEBHOOK_TIMEOUT", "10"))
+# Receivers on loopback, private or link-local addresses are refused (server-side request forgery)
+# unless this is on, e.g. for a work-order system inside the city's own network.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE")
 # Open data downloads per client address.
 OPEN_DATA_RATE = os.environ.get("OPEN_DATA_RATE", "30/h")
 MAP_TILE_URL = os.environ.get("MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")

@@ -20,3 +20,5 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     DATABASES["default"]["TEST"] = {  # noqa: F405
         "NAME": os.path.join(tempfile.gettempdir(), f"civicdesk-test-{os.getpid()}.sqlite3")
     }  # noqa: F405
+# Test receivers listen on 127.0.0.1; the refusal of private addresses is tested with this off.
+WEBHOOK_ALLOW_PRIVATE = True

@@ -14,6 +14,7 @@ from ninja import Router, Status
 
 from civicdesk.accounts.models import Role
 from civicdesk.cases.models import Department, Service
+from civicdesk.webhooks.addresses import check_url
 from civicdesk.webhooks.models import Subscription
 
 from . import idempotency
@@ -61,6 +62,10 @@ def _check_url(url):
         URL_CHECK(url)
     except ValidationError:
         raise ValidationError({"url": _("Enter a full http:// or https:// address.")}) from None
+    try:
+        check_url(url)  # no internal addresses (server-side request forgery)
+    except ValidationError as error:
+        raise ValidationError({"url": error.messages}) from None
 
 
 def _apply(subscription, values: dict):

@@ -8,6 +8,7 @@ from django.utils.translation import ngettext
 from civicdesk.notify.delivery import requeue
 from civicdesk.notify.models import OutboxMessage
 
+from .addresses import check_url
 from .models import DeliveryAttempt, Subscription, WebhookDelivery, WebhookEvent, new_secret
 
 
@@ -25,10 +26,9 @@ class SubscriptionForm(forms.ModelForm):
         fields = ["name", "url", "active", "events", "departments", "services"]
 
     def clean_url(self):
-        # URLField also accepts ftp://; the sender only speaks HTTP.
+        # URLField also accepts ftp:// and internal addresses; the sender refuses both.
         url = self.cleaned_data["url"]
-        if not url.lower().startswith(("http://", "https://")):
-            raise forms.ValidationError(_("Enter an address starting with https:// (or http://)."))
+        check_url(url)
         return url
 
 

@@ -2,21 +2,24 @@
 
 Called by `notify.delivery.send` for channel "webhook", so claims, backoff, retries and giving up are
 the outbox's. The URL and secret are read now, not when the message was queued: a receiver that
-moved, or a rotated secret, applies to the next attempt.
+moved, or a rotated secret, applies to the next attempt. The receiver's name is looked up once per
+attempt, checked (`addresses.resolve`) and the connection made to the addresses checked.
 """
 
 import http.client
+import socket
 import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from civicdesk.notify.delivery import Undeliverable
 
-from . import signing
+from . import addresses, signing
 from .models import DeliveryAttempt, Subscription
 
 RESPONSE_BYTES = 1024
@@ -43,7 +46,47 @@ class _SameHostRedirects(urllib.request.HTTPRedirectHandler):
         return urllib.request.Request(newurl, data=req.data, headers=headers, method="POST")  # noqa: S310 - same scheme
 
 
-_opener = urllib.request.build_opener(_SameHostRedirects)
+class _PinnedHandler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
+    """Open http and https connections to the checked addresses, never to a fresh DNS answer.
+
+    Only the socket's destination changes: the Host header, TLS SNI and the certificate check still
+    use the name in the URL. A same-host redirect goes through the same handler, so the same addresses.
+    """
+
+    def __init__(self, checked: list[str]):
+        super().__init__()
+        self.checked = checked
+
+    def http_open(self, req):
+        return self.do_open(self._connection(http.client.HTTPConnection), req)
+
+    def https_open(self, req):
+        return self.do_open(self._connection(http.client.HTTPSConnection), req)
+
+    def _connection(self, connection_class):
+        def make(host, **kwargs):
+            connection = connection_class(host, **kwargs)
+            connection._create_connection = self._connect  # http.client's hook for opening the socket
+            return connection
+
+        return make
+
+    def _connect(self, address, timeout, source_address=None):
+        """Like socket.create_connection, but over the checked addresses instead of a lookup."""
+        _host, port = address
+        for ip in self.checked[:-1]:
+            try:
+                return socket.create_connection((ip, port), timeout, source_address)
+            except OSError:
+                continue
+        return socket.create_connection((self.checked[-1], port), timeout, source_address)
+
+
+def _opener(checked):
+    # No proxies from the environment: a proxy would make its own lookup of the receiver's name.
+    return urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), _SameHostRedirects, _PinnedHandler(checked)
+    )
 
 
 def post(message):
@@ -59,8 +102,13 @@ def post(message):
     attempt.url = request.full_url
     started = time.monotonic()
     try:
-        with _opener.open(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
+        opener = _opener(addresses.resolve(request.full_url))  # connects only where the check looked
+        with opener.open(request, timeout=settings.WEBHOOK_TIMEOUT) as response:
             attempt.status_code, attempt.response_body = response.status, _read(response)
+    except ValidationError as refused:  # an internal address: nothing was sent, and no retry helps
+        attempt.error = " ".join(refused.messages)
+        attempt.save()
+        raise Undeliverable(attempt.error) from None
     except urllib.error.HTTPError as error:  # a non-2xx answer
         attempt.status_code, attempt.response_body = error.code, _read(error)
         moved = error.headers.get("Location") if 300 <= error.code < 400 else None

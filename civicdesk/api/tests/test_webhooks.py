@@ -68,3 +68,12 @@ def test_it_checks_every_field(api, change, field):
     assert response.status_code == 422
     assert field in error_of(response)["fields"], error_of(response)
     assert not Subscription.objects.exists()
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/", "http://169.254.169.254/latest/", "http://[::1]/"])
+def test_it_refuses_internal_receiver_addresses(api, settings, url):
+    settings.WEBHOOK_ALLOW_PRIVATE = False
+    response = api("root").post("/webhooks", {**HOOK, "url": url})
+    assert response.status_code == 422
+    assert "internal address" in error_of(response)["fields"]["url"][0]
+    assert not Subscription.objects.exists()

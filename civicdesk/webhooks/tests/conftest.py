@@ -22,6 +22,7 @@ class Receiver:
         self.status = 204
         self.answer = b""
         self.routes = {}  # path -> (status, headers) answered instead of the defaults
+        self.tls = None  # an ssl.SSLContext to answer https instead of http
         self.server = None
 
     @property
@@ -47,6 +48,8 @@ class Receiver:
                 pass
 
         self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls is not None:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def stop(self):
