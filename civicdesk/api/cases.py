@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 from django.db.models import F
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
 from pydantic import StringConstraints
@@ -33,8 +34,8 @@ from .schemas import (
     CaseDetailOut,
     CaseIn,
     CaseNumber,
-    CaseOut,
     CasePage,
+    ChangedCaseOut,
     Code,
     EventOut,
     MergeIn,
@@ -118,15 +119,28 @@ def require_staff(request):
         raise ApiError(403, "forbidden", _("Only city staff may change cases through the API."))
 
 
-def fresh(request, case):
-    """The case re-read with its relations after a change."""
-    return with_relations(request.auth.cases()).filter(pk=case.pk).first() or case
+def after_change(request, case) -> tuple:
+    """(case, body): the case re-read with its relations after a change, as the caller now sees it.
+
+    A change can take it out of their sight (a transfer; a new case routed to a department outside
+    theirs or their token's): then the body is its number and version only, nothing a read would refuse.
+    """
+    seen = with_relations(request.auth.cases()).filter(pk=case.pk).first()
+    if seen is None:
+        return case, {"number": case.number, "version": case.version}
+    return seen, case_dict(seen, request.auth)
 
 
 def case_response(request, case, status=200) -> HttpResponse:
     """The case after a change, with its new ETag."""
-    case = fresh(request, case)
-    return with_etag(render(CaseOut, case_dict(case, request.auth), status), case)
+    case, body = after_change(request, case)
+    return with_etag(render(ChangedCaseOut, body, status), case)
+
+
+def is_current(if_none_match: str, case) -> bool:
+    """If-None-Match per RFC 9110: `*`, or a list of ETags one of which is ours (weak comparison)."""
+    tags = parse_etags(if_none_match)
+    return tags == ["*"] or etag(case) in {tag.removeprefix("W/") for tag in tags}
 
 
 def list_cases_from(request, cases, filters: CaseFilters) -> dict:
@@ -159,7 +173,9 @@ def list_cases_from(request, cases, filters: CaseFilters) -> dict:
 # ---------------------------------------------------------------- reads
 
 Include = Query(None, description="`contact`: add the reporter's contact (audited; roles allowed to see it).")
-IfNoneMatch = Header(None, alias="If-None-Match", description="An ETag you have: 304 if it is current.")
+IfNoneMatch = Header(
+    None, alias="If-None-Match", description="ETags you have (a list, `W/` or `*`): 304 if one is current."
+)
 
 
 @router.get("", response=responses({200: CasePage}), summary="List cases")
@@ -185,7 +201,7 @@ def read_case(
             raise ApiError(403, "forbidden", _("Your role may not see residents' contact details."))
         actions.record_contact_view(case, request.auth.user)
         data["contact"] = contact_dict(case)
-    elif if_none_match and if_none_match.strip() == etag(case):
+    elif if_none_match and is_current(if_none_match, case):
         return with_etag(HttpResponse(status=304), case)
     return with_etag(render(CaseDetailOut, data), case)
 
@@ -215,7 +231,7 @@ def list_attachments(request, number: CaseNumber):
 
 @router.post(
     "",
-    response=responses({201: CaseOut}, write=True),
+    response=responses({201: ChangedCaseOut}, write=True),
     openapi_extra=IDEMPOTENT,
     summary="Create a case",
 )
@@ -224,6 +240,10 @@ def create_case(request, payload: CaseIn):
     """A case on a resident's behalf (channel `api`); for roles that may create cases for callers."""
     require_staff(request)
     permissions.require(request.auth.user, "create_for_caller")
+    if payload.priority is not None and not permissions.can(request.auth.user, "change_priority"):
+        raise ApiError(
+            403, "forbidden", _("Your role may not set the priority of a case: leave `priority` out.")
+        )
     data = payload.dict()
     data["answers"] = data.pop("attributes")
     case = actions.submit_case(channel=Channel.API, actor=request.auth.user, **data)
@@ -240,7 +260,10 @@ def _change(request, number, if_match, perform):
     return case_response(request, perform(case, request.auth.user, version))
 
 
-CHANGE = {"response": responses({200: CaseOut}, 404, 412, write=True), "openapi_extra": IDEMPOTENT}
+CHANGE = {
+    "response": responses({200: ChangedCaseOut}, 404, 412, write=True),
+    "openapi_extra": IDEMPOTENT,
+}
 IfMatch = Header(None, alias=IF_MATCH, description='The ETag you read, e.g. "v3". Stale: 412.')
 
 

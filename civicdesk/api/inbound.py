@@ -5,7 +5,10 @@ all in one transaction: if one part is refused (a status the case cannot move to
 update is kept. Only write tokens may call it; a session (a person in a browser) may not.
 """
 
+import json
+
 from django.db import transaction
+from django.db.models import F, Func, TextField
 from django.utils.translation import gettext as _
 from ninja import Router
 
@@ -13,12 +16,34 @@ from civicdesk.cases import actions
 
 from . import idempotency
 from .auth import bearer
-from .cases import fresh, require_staff, with_etag, with_relations
+from .cases import after_change, require_staff, with_etag, with_relations
 from .errors import ApiError, not_found, responses
 from .schemas import InboundUpdateIn, InboundUpdateOut
-from .serialize import case_dict, render
+from .serialize import render
 
 router = Router(tags=["inbound"], auth=[bearer])
+
+
+class ObjectKeyText(Func):
+    """The text value of one key of a JSON object, the key taken literally.
+
+    Not `external_ids__<system>` (the system became a lookup: `isnull`, `regex`) nor KT() (a key
+    of digits, `311`, became an array index, though link_external stores every system as a key).
+    """
+
+    output_field = TextField()
+
+    def __init__(self, field: str, key: str):
+        super().__init__(F(field))
+        self.key = key
+
+    def as_postgresql(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"({sql} ->> %s)", (*params, self.key)
+
+    def as_sqlite(self, compiler, connection):
+        sql, params = compiler.compile(self.source_expressions[0])
+        return f"JSON_EXTRACT({sql}, %s)", (*params, f"$.{json.dumps(self.key)}")
 
 
 def find_case(request, payload):
@@ -27,7 +52,8 @@ def find_case(request, payload):
         case = cases.filter(number=payload.case).first()
     else:
         ref = payload.external
-        case = cases.filter(**{f"external_ids__{ref.system}": ref.id}).order_by("pk").first()
+        cases = cases.annotate(external_id=ObjectKeyText("external_ids", ref.system))
+        case = cases.filter(external_id=ref.id).order_by("pk").first()
     if case is None:
         raise not_found()
     return case
@@ -71,6 +97,5 @@ def update_case(request, payload: InboundUpdateIn):
         for system, external_id in (payload.external_id or {}).items():
             case = actions.link_external(case, user, system, external_id)
         applied += ["external_id"] if payload.external_id else []
-    case = fresh(request, case)
-    body = {"case": case_dict(case, request.auth), "applied": applied}
-    return with_etag(render(InboundUpdateOut, body), case)
+    case, body = after_change(request, case)
+    return with_etag(render(InboundUpdateOut, {"case": body, "applied": applied}), case)

@@ -5,9 +5,12 @@ import secrets
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from civicdesk.accounts.models import Role
 
 TOKEN_PREFIX = "cdk_"  # noqa: S105 - not a secret: marks CivicDesk tokens for secret scanners
 # How often `last_used_at` is written: once a minute is enough to audit, and spares a write per request.
@@ -56,6 +59,13 @@ class ApiToken(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.prefix}…)"
+
+    def clean(self):
+        """Decision 18: residents read their own cases and nothing more (the admin form runs this)."""
+        if self.user_id and self.user.role == Role.RESIDENT and self.can_write:
+            raise ValidationError(
+                {"scope": _("Residents may only read through the API: give them a read token.")}
+            )
 
     def issue(self) -> str:
         """Give the token a fresh secret; the only moment the plain text exists."""

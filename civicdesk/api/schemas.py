@@ -60,6 +60,17 @@ class CaseOut(Schema):
     version: int = Field(description='Also the ETag: `"v<version>"`.')
 
 
+class CaseOutOfSightOut(Schema):
+    """A changed case the caller no longer sees (sent to, or a new case routed to, a department
+    outside the caller's or the token's): its number and version only, as reading it answers 404."""
+
+    number: str
+    version: int
+
+
+ChangedCaseOut = CaseOut | CaseOutOfSightOut
+
+
 class CaseDetailOut(CaseOut):
     contact: ContactOut | None = Field(
         None, description="The reporter's contact, with `include=contact`, for roles allowed to see it."
@@ -83,7 +94,9 @@ class CaseIn(Schema):
     reporter_email: str = Field("", max_length=300)
     reporter_phone: str = Field("", max_length=100)
     language: str = Field("en", max_length=8)
-    priority: int | None = Field(None, ge=1, le=100)
+    priority: int | None = Field(
+        None, ge=1, le=100, description="Only roles that may change priorities (not 311 agents); others: 403."
+    )
 
 
 class AssignIn(Schema):
@@ -257,5 +270,5 @@ class InboundUpdateIn(Schema):
 
 
 class InboundUpdateOut(Schema):
-    case: CaseOut
+    case: ChangedCaseOut
     applied: list[str] = Field(description="What was done: status, reply, note, external_id.")

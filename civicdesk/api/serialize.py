@@ -5,9 +5,12 @@ and timelines without internal events or names of staff. Reporter contact detail
 the single-case read, for roles allowed `view_contact` (and that read is audited).
 """
 
+from functools import cache
+
 from django.http import HttpResponse
 from django.urls import reverse
 from django.utils import timezone
+from pydantic import TypeAdapter
 
 from civicdesk.cases.models import localized
 
@@ -121,7 +124,14 @@ def service_dict(service) -> dict:
     }
 
 
+@cache
+def _adapter(schema) -> TypeAdapter:
+    return TypeAdapter(schema)
+
+
 def render(schema, data, status=200) -> HttpResponse:
-    """A response validated against `schema`, for views that set headers (ETag, Location)."""
-    body = schema.model_validate(data).model_dump_json()
+    """A response validated against `schema` (a Schema or a union of them), for views that set
+    headers (ETag, Location)."""
+    adapter = _adapter(schema)
+    body = adapter.dump_json(adapter.validate_python(data))
     return HttpResponse(body, status=status, content_type="application/json; charset=utf-8")

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
@@ -201,3 +202,15 @@ def test_it_shows_a_token_once_when_an_administrator_creates_it_and_can_revoke_i
     token.refresh_from_db()
     assert token.revoked_at is not None
     assert Api(Client(), raw).get("/me").status_code == 401
+
+
+def test_it_refuses_a_write_token_for_a_resident_in_the_admin_and_the_model(client, cast):
+    client.force_login(cast.root)
+    fields = {"user": cast.alice.pk, "name": "phone", "kind": "personal", "scope": "write"}
+    refused = client.post("/admin/api/apitoken/add/", fields)
+    assert refused.status_code == 200 and "Residents may only read" in refused.content.decode()
+    assert not ApiToken.objects.exists()
+    with pytest.raises(ValidationError, match="Residents may only read"):
+        ApiToken(user=cast.alice, name="x", scope="write").clean()
+    accepted = client.post("/admin/api/apitoken/add/", {**fields, "scope": "read"})
+    assert accepted.status_code == 302 and ApiToken.objects.get().user == cast.alice

@@ -215,6 +215,18 @@ def test_it_sends_an_etag_and_answers_304_when_it_is_current(api, pothole_case):
     assert bob.get(f"/cases/{pothole_case.number}", **{"If-None-Match": '"v0"'}).status_code == 200
 
 
+@pytest.mark.parametrize("header", ["*", '"v0", "v1"', 'W/"v1"', ' "v7" ,W/"v1", "x" '])
+def test_it_answers_304_to_any_if_none_match_naming_the_current_etag(api, pothole_case, header):
+    response = api("bob").get(f"/cases/{pothole_case.number}", **{"If-None-Match": header})
+    assert response.status_code == 304 and response["ETag"] == '"v1"'
+
+
+@pytest.mark.parametrize("header", ['"v0", W/"v2"', "v1", 'W/"v11"', ""])
+def test_it_answers_the_case_to_an_if_none_match_not_naming_the_current_etag(api, pothole_case, header):
+    response = api("bob").get(f"/cases/{pothole_case.number}", **{"If-None-Match": header})
+    assert response.status_code == 200 and response.json()["number"] == pothole_case.number
+
+
 def test_it_applies_a_change_with_a_current_if_match_and_returns_the_new_etag(api, pothole_case):
     response = api("bob").post(
         f"/cases/{pothole_case.number}/priority", {"priority": 1}, **{"If-Match": '"v1"'}
@@ -279,6 +291,38 @@ def test_it_creates_a_case_on_the_api_channel_for_agents(api, cast):
     assert case.events.get(kind="submitted").actor == cast.erin
 
 
+def test_it_lets_only_roles_that_may_change_priorities_set_one_on_a_new_case(api):
+    body = {"service": "pothole", "attributes": {"depth": "deep"}, "priority": 1}
+    refused = api("erin").post("/cases", body)  # agents create cases but may not change priorities
+    assert refused.status_code == 403 and "priority" in error_of(refused)["message"]
+    assert not Case.objects.exists()
+    created = api("dave").post("/cases", body)
+    assert created.status_code == 201 and created.json()["priority"] == 1
+    assert Case.objects.get().priority == 1
+
+
+def test_it_answers_only_number_and_version_of_a_new_case_routed_out_of_the_tokens_sight(api, cast):
+    parks_only = api("erin", departments=[cast.parks])
+    body = {"service": "pothole", "description": "Hole by the school", "attributes": {"depth": "deep"}}
+    response = parks_only.post("/cases", body)
+    assert response.status_code == 201, response.content
+    case = Case.objects.get()
+    assert case.department == cast.public_works
+    assert response.json() == {"number": case.number, "version": case.version}
+    assert response["Location"].endswith(f"/api/v1/cases/{case.number}")
+    assert parks_only.get(f"/cases/{case.number}").status_code == 404
+
+
+def test_it_answers_only_number_and_version_after_a_transfer_out_of_the_tokens_sight(api, cast, pothole_case):
+    works_only = api("erin", departments=[cast.public_works])
+    response = works_only.post(f"/cases/{pothole_case.number}/assign", {"department": "parks"})
+    assert response.status_code == 200, response.content
+    case = Case.objects.get(pk=pothole_case.pk)
+    assert case.department == cast.parks
+    assert response.json() == {"number": case.number, "version": case.version}
+    assert works_only.get(f"/cases/{case.number}").status_code == 404
+
+
 def test_it_reports_every_problem_of_a_new_case_at_once(api):
     response = api("erin").post("/cases", {"service": "pothole", "attributes": {"colour": "red"}})
     assert response.status_code == 422
@@ -299,13 +343,18 @@ def test_it_assigns_transfers_and_follows_the_role_rules(api, cast, pothole_case
     )
     refused = api("bob").post(f"/cases/{number}/assign", {"department": "parks"})  # staff may not transfer
     assert refused.status_code == 403
-    moved = api("dave").post(f"/cases/{number}/assign", {"department": "parks"})
+    moved = api("root").post(f"/cases/{number}/assign", {"department": "parks"})
     assert (
         moved.status_code == 200
         and moved.json()["department"] == "parks"
         and moved.json()["assignee"] is None
     )
     assert api("bob").get(f"/cases/{number}").status_code == 404  # no longer his department
+    # dave supervises Public Works only: after sending a case away he gets its number and version.
+    back = api("root").post(f"/cases/{number}/assign", {"department": "public-works"}).json()
+    gone = api("dave").post(f"/cases/{number}/assign", {"department": "parks"})
+    assert gone.status_code == 200 and gone.json() == {"number": number, "version": back["version"] + 1}
+    assert api("dave").get(f"/cases/{number}").status_code == 404
 
 
 def test_it_refuses_an_assignee_who_is_not_staff(api, cast, pothole_case):

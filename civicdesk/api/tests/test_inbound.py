@@ -1,5 +1,7 @@
 """/inbound/case-updates: a work-order system reports progress through the actions."""
 
+import pytest
+
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case
 
@@ -91,3 +93,41 @@ def test_it_refuses_read_tokens_sessions_residents_and_other_departments(
     client.force_login(cast.bob)
     assert client.post(f"/api/v1{URL}", body, content_type="application/json").status_code == 401
     assert Case.objects.get(pk=pothole_case.pk).status == "new"
+
+
+@pytest.mark.parametrize(
+    ("system", "external_id"),
+    [
+        ("isnull", "false"),
+        ("isnull", "true"),
+        ("contains", "WO"),
+        ("regex", ".*"),
+        ("has_key", "maximo"),
+        ("has_any_keys", "maximo"),
+        ("iexact", "wo-77"),
+        ("startswith", "WO"),
+        ("gt", "A"),
+    ],
+)
+def test_it_reads_a_system_name_as_a_key_never_as_a_lookup(api, pothole_case, system, external_id):
+    with_external_id(pothole_case, maximo="WO-77")
+    body = {"external": {"system": system, "id": external_id}, "status": "resolved"}
+    response = api("bob").post(URL, body)
+    assert response.status_code == 404, response.content
+    assert Case.objects.get(pk=pothole_case.pk).status == "new"
+
+
+def test_it_finds_a_case_by_a_system_named_like_a_lookup_or_made_of_digits(api, pothole_case, tree_case):
+    with_external_id(pothole_case, **{"contains": "A-1", "311": "B-2", "city.maximo": "C-3"})
+    with_external_id(tree_case, **{"311": "B-3"})
+    bob = api("bob")
+    for system, external_id in (("contains", "A-1"), ("311", "B-2"), ("city.maximo", "C-3")):
+        response = bob.post(URL, {"external": {"system": system, "id": external_id}, "note": system})
+        assert response.status_code == 200, (system, response.content)
+        assert response.json()["case"]["number"] == pothole_case.number
+    assert bob.post(URL, {"external": {"system": "311", "id": "B-3"}, "note": "x"}).status_code == 404
+    assert sorted(pothole_case.events.filter(kind="note").values_list("message", flat=True)) == [
+        "311",
+        "city.maximo",
+        "contains",
+    ]

@@ -8,6 +8,7 @@ is refused. The token is printed once, as the last word of the output.
 
 from datetime import timedelta
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
@@ -36,9 +37,11 @@ class Command(BaseCommand):
         departments = self._departments(department)
         with transaction.atomic():
             user = self._user(email.strip().lower(), kind, role, departments, name)
-            if user.role == Role.RESIDENT and scope == ApiToken.Scope.WRITE:
-                raise CommandError("Residents may only read through the API: use --scope read.")
             token = ApiToken(user=user, name=name or f"{kind} token", kind=kind, scope=scope)
+            try:
+                token.clean()
+            except ValidationError as error:
+                raise CommandError(" ".join(error.messages)) from error
             if expires_days is not None:
                 token.expires_at = timezone.now() + timedelta(days=expires_days)
             raw = token.issue()
