@@ -3,15 +3,12 @@
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from civicdesk.lib.ratelimit import client_ip, hit
 
 from .models import ApiKey
 from .params import Open311Error, value
-
-# Anonymous reads per client address: generous for apps, a wall for a scraper in a loop.
 
 
 def jurisdiction():
@@ -28,15 +25,20 @@ def check_jurisdiction(data):
         )
 
 
-def required_key(data):
-    """The caller's active API key, or 403."""
-    given = value(data, "api_key")
+def required_key(request):
+    """The caller's active API key, or 403.
+
+    Read from the POST body only: a key in the query string ends up in access logs and proxies.
+    """
+    given = value(request.POST, "api_key")
+    if given is None and value(request.GET, "api_key") is not None:
+        raise Open311Error(403, _("api_key: send the API key in the POST body, not in the query string."))
     if given is None:
         raise Open311Error(403, _("api_key: an API key is required to submit requests."))
     key = ApiKey.objects.find(given)
     if key is None:
         raise Open311Error(403, _("api_key: this API key is not valid or has been revoked."))
-    ApiKey.objects.filter(pk=key.pk).update(last_used_at=timezone.now())
+    key.touch()
     return key
 
 

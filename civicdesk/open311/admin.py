@@ -1,6 +1,6 @@
 from django.contrib import admin, messages
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from .models import ApiKey
 
@@ -42,4 +42,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
         keys = list(queryset.filter(active=True))
         for key in keys:
             key.revoke()
-        messages.success(request, _("%(count)d key(s) revoked.") % {"count": len(keys)})
+        count = len(keys)
+        messages.success(
+            request, ngettext("%(count)d key revoked.", "%(count)d keys revoked.", count) % {"count": count}
+        )

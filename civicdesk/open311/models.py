@@ -2,6 +2,7 @@
 
 import hashlib
 import secrets
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,6 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicdesk.lib.ratelimit import parse_rate
+
+# How often `last_used_at` is written: once a minute is enough to audit, and spares a write per POST.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def default_rate():
@@ -85,6 +89,12 @@ class ApiKey(models.Model):
         key = secrets.token_urlsafe(32)
         self.prefix, self.hashed_key = key[:8], hash_key(key)
         return key
+
+    def touch(self):
+        now = timezone.now()
+        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
+            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
+            self.last_used_at = now
 
     def revoke(self):
         self.active, self.revoked_at = False, timezone.now()

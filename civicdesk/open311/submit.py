@@ -2,7 +2,6 @@
 service levels and the acknowledgement happen exactly as for the portal."""
 
 import re
-from decimal import Decimal
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -11,7 +10,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from civicdesk.cases import actions
-from civicdesk.cases.models import Case, Channel, Datatype, Service
+from civicdesk.cases.models import Case, Channel, Service
 
 from . import access, serialize
 from .formats import respond
@@ -33,13 +32,12 @@ MAX_EMAIL = Case._meta.get_field("reporter_email").max_length
 
 
 def create(request, fmt, data):
-    key = access.required_key(data)
+    key = access.required_key(request)
     access.throttle(key)
     service = _service(data)
     extra = _extra(data)
     location = _location(data)
     answers = _answers(data)
-    _check_numbers(service, answers)
     try:
         with transaction.atomic():
             case = actions.submit_case(
@@ -109,22 +107,6 @@ def _extra(data):
             raise Open311Error(400, _("media_url: give an http or https address.")) from None
     extra["media_url"] = media_url
     return extra
-
-
-def _check_numbers(service, answers):
-    """Refuse numbers whose exponent overflows Decimal arithmetic.
-
-    Workaround: cases.attributes._number raises decimal.Overflow (a 500) on "1e100000000"; remove
-    once it catches ArithmeticError itself.
-    """
-    for code in service.attributes.filter(datatype=Datatype.NUMBER).values_list("code", flat=True):
-        raw = answers.get(code)
-        try:
-            huge = isinstance(raw, str) and abs(Decimal(raw.strip()[:40]).adjusted()) > 100
-        except ArithmeticError:
-            huge = False  # not a number at all: attributes.py says so
-        if huge:
-            raise Open311Error(400, _("attribute[%(code)s]: Enter a number.") % {"code": code})
 
 
 def _answers(data):

@@ -59,7 +59,7 @@ def _error_response(fmt, error):
 
 
 def _data(request, methods):
-    """GET and POST parameters in one QueryDict (POST wins); malformed bodies are 400/413."""
+    """GET and POST parameters in one QueryDict (a name in both: POST only); bad bodies are 400/413."""
     allowed = [*methods, "HEAD"] if "GET" in methods else list(methods)
     if request.method not in allowed:
         raise Open311Error(
@@ -69,10 +69,13 @@ def _data(request, methods):
             headers={"Allow": ", ".join(allowed)},
         )
     try:
-        data = request.GET.copy()
-        if request.method == "POST":
-            _check_body(request)
-            data.update(request.POST)
+        if request.method != "POST":
+            return request.GET.copy()
+        _check_body(request)
+        data = request.POST.copy()
+        for name, values in request.GET.lists():
+            if name not in data:
+                data.setlist(name, values)
     except RequestDataTooBig:
         raise Open311Error(413, _("The request is too large.")) from None
     except (TooManyFieldsSent, TooManyFilesSent):

@@ -95,3 +95,22 @@ def test_it_answers_bad_fields_with_400(client, cast, api_key, fields):
     assert response.status_code == 400, response.content
     assert error_lines(response)
     assert not Case.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"{URL}?end_date=0001-01-01T00:00:00Z",
+        f"{URL}?start_date=9999-12-31T23:59:59-05:00",
+        "/open311/v2/servicerequestupdates.json?end_date=0001-01-01T00:00:00Z",
+    ],
+)
+def test_it_refuses_years_it_cannot_compute_with(client, cast, url):
+    response = client.get(url)
+    assert response.status_code == 400
+    assert error_lines(response)[0].endswith(": use a year from 1900 to 9000.")
+
+
+def test_it_accepts_the_first_year_it_allows(client, cast):
+    response = client.get(f"{URL}?end_date=1900-01-01T00:00:00Z")
+    assert response.status_code == 200 and response.json() == []

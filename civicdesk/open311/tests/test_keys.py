@@ -1,10 +1,13 @@
 """API keys: issued by command and admin (shown once), stored hashed, revocable."""
 
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from civicdesk.open311.models import ApiKey, hash_key
 
@@ -67,3 +70,18 @@ def test_it_refuses_a_bad_rate_in_the_admin(client, cast):
     response = client.post("/admin/open311/apikey/add/", {"name": "Partner", "rate": "often"})
     assert response.status_code == 200 and "for example 60/m" in response.content.decode()
     assert not ApiKey.objects.exists()
+
+
+def test_it_records_a_key_s_last_use_at_most_once_a_minute(client, cast, api_key):
+    row, key = api_key
+    start = timezone.now()
+    with time_machine.travel(start, tick=False):
+        assert post(client, key).status_code == 200
+    with time_machine.travel(start + timedelta(seconds=59), tick=False):
+        assert post(client, key).status_code == 200
+    row.refresh_from_db()
+    assert row.last_used_at == start
+    with time_machine.travel(start + timedelta(seconds=60), tick=False):
+        assert post(client, key).status_code == 200
+    row.refresh_from_db()
+    assert row.last_used_at == start + timedelta(seconds=60)

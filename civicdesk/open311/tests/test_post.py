@@ -183,7 +183,9 @@ def test_it_checks_answers_of_every_datatype(client, cast, api_key):
         "400 attribute[s]",
         "400 attribute[t]",
     ]
-    huge = post(client, api_key[1], service_code="survey", **{"attribute[n]": "1e100000000"})
+    huge = post(
+        client, api_key[1], service_code="survey", **{"attribute[n]": "1e100000000", "attribute[depth]": None}
+    )
     assert error_lines(huge) == ["400 attribute[n]: Enter a number."]
     assert Datatype.values == ["string", "number", "datetime", "text", "singlevaluelist", "multivaluelist"]
 
@@ -215,3 +217,25 @@ def test_it_keeps_client_details_out_of_the_case_but_on_record(client, cast, api
     submission = Submission.objects.get(case__number=reply.json()[0]["service_request_id"])
     assert (submission.device_id, submission.account_id, submission.api_key) == ("dev-1", "acc-1", api_key[0])
     assert submission.media_url == "https://pics.example/1.jpg"
+
+
+def test_it_lets_the_body_win_over_the_query_string_without_merging(client, cast, api_key):
+    body = {"api_key": api_key[1], "service_code": "pothole", "lat": "42.36", "long": "-71.06"}
+    url = "/open311/v2/requests.json?attribute[depth]=shallow&attribute[width_cm]=30"
+    response = client.post(url, body | {"attribute[depth]": "deep"})
+    assert response.status_code == 200, response.content
+    case = Case.objects.get(number=response.json()[0]["service_request_id"])
+    assert case.attributes == {"depth": "deep", "width_cm": 30}
+
+
+def test_it_refuses_an_api_key_in_the_query_string(client, cast, api_key):
+    row, key = api_key
+    body = {"service_code": "pothole", "lat": "42.36", "long": "-71.06", "attribute[depth]": "deep"}
+    response = client.post(f"/open311/v2/requests.json?api_key={key}", body)
+    assert response.status_code == 403
+    assert error_lines(response) == [
+        "403 api_key: send the API key in the POST body, not in the query string."
+    ]
+    assert not Case.objects.exists()
+    row.refresh_from_db()
+    assert row.last_used_at is None
