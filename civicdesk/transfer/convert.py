@@ -17,6 +17,9 @@ from .mapping import COLUMNS, Mapping
 MAX_SOURCE_ID = 64
 MAX_ADDRESS = 300
 RESOLVED = {Status.RESOLVED, Status.CLOSED}
+# Dates are accepted in these years only: far enough from datetime's limits (1 and 9999) that moving
+# to UTC or adding a day cannot overflow, and wide enough for any real case.
+FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
 class RowError(Exception):
@@ -119,11 +122,17 @@ class Converter:
                 raise RowError(_("missing date in “%(column)s”") % {"column": self._label(field)})
             return None
         try:
-            return self.parse_date(text)
+            value = self.parse_date(text)
         except ValueError:
             raise RowError(
                 _("bad date “%(value)s” in “%(column)s”") % {"value": text[:40], "column": self._label(field)}
             ) from None
+        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+            raise RowError(
+                _("date “%(value)s” in “%(column)s” is outside the years %(first)d to %(last)d")
+                % {"value": text[:40], "column": self._label(field), "first": FIRST_YEAR, "last": LAST_YEAR}
+            )
+        return value
 
     def _label(self, field):
         return " + ".join(self.mapping.columns[field])

@@ -29,6 +29,8 @@ KINDS = {
     "json": "application/json",
     "geojson": "application/geo+json",
 }
+# Spreadsheets run a CSV cell starting with one of these as a formula (CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 @dataclass(frozen=True)
@@ -40,6 +42,11 @@ class Field:
 
 def _iso(value: datetime | None):
     return value.isoformat() if value is not None else None
+
+
+def _inert(value):
+    """A text cell a spreadsheet would run as a formula, kept as text by a leading quote."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
 def _rounded(value):
@@ -111,7 +118,8 @@ class Exporter:
         writer.writerow([*self.names, "latitude", "longitude", *self.layers])
         layers = self.layers
         for values, latitude, longitude, areas in self.rows(queryset):
-            writer.writerow([*values, latitude, longitude, *[areas.get(slug, "") for slug in layers]])
+            cells = [*values, latitude, longitude, *[areas.get(slug, "") for slug in layers]]
+            writer.writerow([_inert(cell) for cell in cells])
             if buffer.tell() >= CHUNK:
                 yield buffer.getvalue()
                 buffer.seek(0)

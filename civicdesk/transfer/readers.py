@@ -13,7 +13,9 @@ import codecs
 import csv
 import json
 from operator import itemgetter
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -157,13 +159,21 @@ class XMLReader(Reader):
 
     def __iter__(self):
         number = 0
-        for _event, element in iterparse(self.file, events=("end",), forbid_dtd=True):
-            if _local(element.tag) != "request":
-                continue
-            number += 1
-            fields = {_local(child.tag): (child.text or "").strip() for child in element}
-            yield number, tuple(fields.get(c, "") for c in self.columns)
-            element.clear()
+        try:
+            for _event, element in iterparse(self.file, events=("end",), forbid_dtd=True):
+                if _local(element.tag) != "request":
+                    continue
+                number += 1
+                fields = {_local(child.tag): (child.text or "").strip() for child in element}
+                yield number, tuple(fields.get(c, "") for c in self.columns)
+                element.clear()
+        except ParseError as error:  # its message says where: "mismatched tag: line 3, column 2"
+            raise MappingError(_("the XML file is broken: %(error)s") % {"error": error}) from None
+        except DefusedXmlException as error:
+            raise MappingError(
+                _("the XML file declares a DTD or entities, which are refused for safety: %(error)s")
+                % {"error": error}
+            ) from None
 
 
 def _local(tag):

@@ -2,7 +2,8 @@
 
 Only public fields leave (see export.PUBLIC_FIELDS): no reporter data, no descriptions (free text
 residents write often names people or gives a phone number), no addresses and no internal notes;
-points are rounded to a block. Anonymous downloads are rate-limited per client address.
+points are rounded to a block. Downloads are rate-limited per account, or per client address for
+anonymous visitors; city staff are not limited.
 """
 
 from datetime import date, datetime, time, timedelta
@@ -20,6 +21,7 @@ from django.views.decorators.http import require_GET
 from civicdesk.cases.models import Case, Service
 from civicdesk.lib.ratelimit import client_ip, hit
 
+from .convert import FIRST_YEAR, LAST_YEAR
 from .export import KINDS, PUBLIC_DECIMALS, PUBLIC_FIELDS, Exporter, response
 
 CACHE_SECONDS = 3600
@@ -44,10 +46,9 @@ def show_open_data(request):
 def download_cases(request, kind):
     if kind not in KINDS:
         raise Http404
-    if not request.user.is_authenticated:
-        wait = hit("open-data", client_ip(request), settings.OPEN_DATA_RATE)
-        if wait:
-            return _too_many(wait)
+    wait = _throttle(request)
+    if wait:
+        return _too_many(wait)
     cases, error = _filtered(request.GET)
     if error:
         return HttpResponse(error + "\n", status=400, content_type="text/plain; charset=utf-8")
@@ -56,11 +57,21 @@ def download_cases(request, kind):
     return reply
 
 
+def _throttle(request):
+    """Seconds to wait, or 0. Anyone may sign up as a resident, so only city staff go unlimited."""
+    user = request.user
+    if not user.is_authenticated:
+        return hit("open-data", client_ip(request), settings.OPEN_DATA_RATE)
+    if user.is_city_staff:
+        return 0
+    return hit("open-data", f"user-{user.pk}", settings.OPEN_DATA_RATE)
+
+
 def _too_many(wait):
     minutes = wait // 60 + 1
     text = ngettext(
-        "Too many downloads from this connection. Please try again in %(minutes)d minute.",
-        "Too many downloads from this connection. Please try again in %(minutes)d minutes.",
+        "Too many downloads. Please try again in %(minutes)d minute.",
+        "Too many downloads. Please try again in %(minutes)d minutes.",
         minutes,
     ) % {"minutes": minutes}
     reply = HttpResponse(text + "\n", status=429, content_type="text/plain; charset=utf-8")
@@ -86,6 +97,15 @@ def _filtered(params):
             ) % {
                 "name": name,
                 "value": text[:40],
+            }
+        if not FIRST_YEAR <= days[name].year <= LAST_YEAR:
+            return None, _(
+                "“%(name)s” must be a date in the years %(first)d to %(last)d; got “%(value)s”."
+            ) % {
+                "name": name,
+                "first": FIRST_YEAR,
+                "last": LAST_YEAR,
+                "value": text,
             }
     if "since" in days and "until" in days and days["since"] > days["until"]:
         return None, _("“since” (%(since)s) is after “until” (%(until)s).") % days

@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 
 from civicdesk.cases import actions
-from civicdesk.cases.models import Channel
+from civicdesk.cases.models import Case, Channel
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +210,45 @@ def test_it_rate_limits_anonymous_downloads_per_address(client, city, settings):
     assert client.get(url, REMOTE_ADDR="10.9.9.9").status_code == 200
     limited = client.get(url)
     assert int(limited["Retry-After"]) > 0 and "Too many downloads" in limited.content.decode()
+
+
+@pytest.mark.parametrize(
+    "params",
+    [{"until": "9999-12-31"}, {"since": "0001-01-01"}, {"since": "1899-12-31"}, {"until": "9001-01-01"}],
+)
+def test_it_refuses_open_data_dates_outside_the_supported_years(client, city, params):
+    reply = client.get(reverse("open-data-cases", args=["csv"]), params)
+    assert reply.status_code == 400
+    ((name, value),) = params.items()
+    assert f"“{name}” must be a date in the years 1900 to 9000; got “{value}”." in reply.content.decode()
+
+
+def test_it_rate_limits_signed_in_residents_per_account_but_not_city_staff(client, cast, city, settings):
+    settings.OPEN_DATA_RATE = "2/h"
+    url = reverse("open-data-cases", args=["csv"])
+    client.force_login(cast.alice)
+    assert [client.get(url, REMOTE_ADDR=f"10.0.0.{n}").status_code for n in range(3)] == [200, 200, 429]
+    client.force_login(cast.bob)
+    assert [client.get(url).status_code for _ in range(3)] == [200, 200, 200]
+    client.logout()
+    assert client.get(url).status_code == 200  # the anonymous count of this address is its own
+
+
+FORMULAS = ('=HYPERLINK("http://evil.example","Click")', "+1+2", "-2+3", "@SUM(A1)", "\tx", "\rx")
+
+
+def test_it_defuses_formulas_in_csv_cells_only(client, cast):
+    numbers = {}
+    for text in FORMULAS:
+        case = actions.submit_case(service=cast.pothole, answers={"depth": "deep"}, description="hole")
+        # Set directly: the forms strip leading blanks, older imported data may still have them.
+        Case.objects.filter(pk=case.pk).update(description=text, address=text)
+        numbers[case.number] = text
+    rows = list(csv.DictReader(io.StringIO(body(staff_export(client, cast.dave, "csv")), newline="")))
+    assert {r["number"]: (r["description"], r["address"]) for r in rows} == {
+        number: (f"'{text}", f"'{text}") for number, text in numbers.items()
+    }
+    items = json.loads(body(staff_export(client, cast.dave, "json")))
+    assert {i["number"]: (i["description"], i["address"]) for i in items} == {
+        number: (text, text) for number, text in numbers.items()
+    }

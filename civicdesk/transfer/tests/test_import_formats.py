@@ -243,3 +243,41 @@ def test_it_tells_a_duplicate_in_an_earlier_batch_from_an_earlier_import(cast, c
     assert {r["line"]: r["reason"] for r in run.report}["8"] == "duplicate id within the file"
     again = import_cases(data, "--format", "csv", "--mapping", str(mapping), "--batch", "2")
     assert {r["line"]: r["reason"] for r in again.report}["2"] == "already imported"
+
+
+def test_it_fails_only_the_rows_whose_dates_are_outside_the_supported_years(db, tmp_path, import_cases):
+    path = tmp_path / "requests.json"
+    far = [
+        {**OPEN311[1], "service_request_id": "late", "requested_datetime": "9999-12-31T23:00:00"},
+        {**OPEN311[1], "service_request_id": "early", "requested_datetime": "0001-01-01T00:00:00+05:00"},
+    ]
+    path.write_text(json.dumps([*far, OPEN311[1]]), encoding="utf-8")
+    # Naive dates are New York time, west of UTC: 9999-12-31 23:00 there is in the year 10000 in UTC.
+    run = import_cases(path, "--format", "open311")
+    assert run.counts == {"imported": 1, "skipped": 0, "failed": 2}
+    assert run.reasons() == {
+        "late": "date “9999-12-31T23:00:00” in “requested_datetime” is outside the years 1900 to 9000",
+        "early": "date “0001-01-01T00:00:00+05:00” in “requested_datetime” is outside the years 1900 to 9000",
+    }
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            '<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "aaaa">]><service_requests/>',
+            "the XML file declares a DTD or entities",
+        ),
+        (
+            "<service_requests><request><status>open</request>",
+            "the XML file is broken: mismatched tag: line 1",
+        ),
+        ("", "the XML file is broken: no element found: line 1"),
+    ],
+)
+def test_it_refuses_xml_that_is_broken_or_declares_entities(db, tmp_path, import_cases, text, message):
+    path = tmp_path / "requests.xml"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(CommandError, match=message):
+        import_cases(path, "--format", "open311")
+    assert not Case.objects.exists()
