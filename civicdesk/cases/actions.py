@@ -431,7 +431,8 @@ def change_status(case, actor, status, *, reason="", message="", expected_versio
     if status == Status.DUPLICATE:
         raise ValidationError({"status": _("Use “merge as duplicate” to mark a duplicate.")})
     message = cleaning.text(message, "message", MAX_MESSAGE, required=False)
-    reason = cleaning.text(reason, "reason", MAX_MESSAGE, required=False) or message
+    # The reason is public (Open311 status_notes); a message to the resident is not a reason.
+    reason = cleaning.text(reason, "reason", MAX_MESSAGE, required=False)
     action = "reopen" if status == Status.REOPENED else "change_status"
     with transaction.atomic():
         case = _locked(case, expected_version, actor, action)

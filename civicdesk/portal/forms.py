@@ -27,7 +27,10 @@ class ReportForm(forms.Form):
         label=_("What is the problem?"),
         max_length=MAX_TEXT,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Say what you see and exactly where. At most 4,000 characters."),
+        help_text=_(
+            "Say what you see and exactly where. At most 4,000 characters. This text, the place and "
+            "your photos are public, so leave out names and contact details."
+        ),
     )
     address = forms.CharField(
         label=_("Address or place"),

@@ -117,6 +117,17 @@ def test_it_asks_for_a_reason_on_the_reason_field(cast):
     assert "reason" in error.value.message_dict["reason"][0]
 
 
+def test_it_keeps_the_message_to_the_resident_out_of_the_public_reason(cast):
+    case = actions.submit_case(service=cast.pothole, answers={"depth": "deep"})
+    with pytest.raises(ValidationError):
+        actions.change_status(case, cast.bob, Status.REJECTED, message="Dear Alice Smith, not a pothole.")
+    case = actions.change_status(
+        case, cast.bob, Status.RESOLVED, message="Dear Alice Smith of 12 Elm St, fixed."
+    )
+    assert case.status_reason == ""
+    assert case.events.get(kind="reply").message == "Dear Alice Smith of 12 Elm St, fixed."
+
+
 def test_it_refuses_a_move_the_table_does_not_allow_with_a_status_message(cast):
     case = actions.submit_case(service=cast.pothole, answers={"depth": "deep"})
     with pytest.raises(ValidationError) as error:
