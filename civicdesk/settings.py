@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "django_tasks_db",
+    "ninja",  # its Swagger UI from our static files, not from a CDN
     "civicdesk.accounts",
     "civicdesk.cases",
     "civicdesk.notify",
