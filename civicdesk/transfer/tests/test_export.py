@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 import pytest
 from django.urls import reverse
 
+from civicdesk.areas.models import AreaLayer
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case, Channel
+from civicdesk.transfer import export
 
 pytestmark = pytest.mark.django_db
 
@@ -252,3 +254,53 @@ def test_it_defuses_formulas_in_csv_cells_only(client, cast):
     assert {i["number"]: (i["description"], i["address"]) for i in items} == {
         number: (text, text) for number, text in numbers.items()
     }
+
+
+def test_it_writes_timestamps_and_areas_like_the_cases_hold_them(client, cast, city):
+    """PostgreSQL formats timestamps and reads area names itself: the files must say what Python would."""
+    AreaLayer.objects.create(slug="ward", label="Wards")
+    AreaLayer.objects.create(slug="zone", label="Zones")
+    Case.objects.filter(pk=city["hole"].pk).update(
+        areas={"ward": "=Ward 3", "zone": "Zone é"},
+        tags=["night", "=sum"],
+        acknowledged_at=datetime(2024, 1, 11, 9, 30, 0, 120000, tzinfo=UTC),
+        closed_at=datetime(1999, 12, 31, 23, 59, 59, 1, tzinfo=UTC),
+    )
+    Case.objects.filter(pk=city["crack"].pk).update(areas={"ward": "Ward 1", "old_layer": "gone"})
+    cases = {case.number: case for case in Case.objects.filter(service=cast.pothole)}
+    rows = list(csv.DictReader(io.StringIO(body(staff_export(client, cast.dave, "csv")), newline="")))
+    items = json.loads(body(staff_export(client, cast.dave, "json")))
+    features = json.loads(body(staff_export(client, cast.dave, "geojson")))["features"]
+    stamps = ("created_at", "updated_at", "acknowledged_at", "resolved_at", "closed_at", "expected_at")
+    for number, case in cases.items():
+        iso = {name: getattr(case, name) and getattr(case, name).isoformat() for name in stamps}
+        row = next(r for r in rows if r["number"] == number)
+        assert {name: row[name] for name in stamps} == {name: value or "" for name, value in iso.items()}
+        item = next(i for i in items if i["number"] == number)
+        assert ({name: item[name] for name in stamps}, item["areas"], item["tags"]) == (
+            iso,
+            case.areas,
+            case.tags,
+        )
+        assert row["tags"] == str(case.tags)
+        properties = next(f["properties"] for f in features if f["properties"]["number"] == number)
+        assert ({name: properties[name] for name in stamps}, properties["areas"]) == (iso, case.areas)
+    hole = next(r for r in rows if r["number"] == city["hole"].number)
+    assert (hole["acknowledged_at"], hole["closed_at"]) == (
+        "2024-01-11T09:30:00.120000+00:00",
+        "1999-12-31T23:59:59.000001+00:00",
+    )
+    assert {r["number"]: (r["ward"], r["zone"]) for r in rows} == {
+        city["hole"].number: ("'=Ward 3", "Zone é"),
+        city["crack"].number: ("Ward 1", ""),
+    }
+
+
+def test_it_writes_the_same_files_whatever_the_fetch_size(client, cast, city, report_many, monkeypatch):
+    """Rows are fetched and encoded a batch at a time: the batches must join into the same file."""
+    report_many(5)
+    whole = {kind: body(staff_export(client, cast.root, kind)) for kind in ("csv", "json", "geojson")}
+    monkeypatch.setattr(export, "ROWS_PER_FETCH", 2)
+    assert {kind: body(staff_export(client, cast.root, kind)) for kind in whole} == whole
+    assert len(json.loads(whole["geojson"])["features"]) == 8
+    assert len(list(csv.DictReader(io.StringIO(whole["csv"])))) == 8
