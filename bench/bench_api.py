@@ -17,7 +17,17 @@ import os
 import sys
 import tempfile
 
-from benchlib import ROOT, civicdesk, database, env, median, pg_version, pick, report, staff_users, timed_get
+from benchlib import (
+    ROOT,
+    civicdesk,
+    database,
+    env,
+    pg_version,
+    report,
+    scenario,
+    staff_users,
+    timed_get,
+)
 
 
 def client_for(user):
@@ -91,18 +101,8 @@ def measure(args):
     for name, client, url in scenarios:
         timings, response = timed_get(client, url, args.runs, args.warmup)
         body = response.json()
-        results.append(
-            {
-                "scenario": name,
-                "url": url if len(url) < 80 else url[:77] + "...",
-                "rows": len(body["items"]) if "items" in body else 1,
-                "p50_ms": pick(timings, 0.5),
-                "p95_ms": pick(timings, 0.95),
-                "median_ms": median(timings),
-                "target_p95_ms": 50,
-            }
-        )
-        sys.stderr.write(f"{name}: p50 {results[-1]['p50_ms']} ms, p95 {results[-1]['p95_ms']} ms\n")
+        rows = len(body["items"]) if "items" in body else 1
+        results.append(scenario(name, url, timings, 50, rows=rows))
     report(
         "api",
         database=f"PostgreSQL {pg_version()}",

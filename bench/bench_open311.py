@@ -16,7 +16,7 @@ import os
 import sys
 import tempfile
 
-from benchlib import ROOT, env, median, pg_version, pick, report, timed_get
+from benchlib import ROOT, env, pg_version, report, scenario, timed_get
 
 SCENARIOS = [
     ("default_page", "/open311/v2/requests.json"),
@@ -55,18 +55,7 @@ def measure(args):
     for name, url in SCENARIOS:
         timings, response = timed_get(client, url, args.runs, args.warmup)
         rows = len(response.json())
-        results.append(
-            {
-                "scenario": name,
-                "url": url,
-                "rows": rows,
-                "p50_ms": pick(timings, 0.5),
-                "p95_ms": pick(timings, 0.95),
-                "median_ms": median(timings),
-                "target_p95_ms": 50,
-            }
-        )
-        sys.stderr.write(f"{name}: p50 {results[-1]['p50_ms']} ms, p95 {results[-1]['p95_ms']} ms\n")
+        results.append(scenario(name, url, timings, 50, rows=rows))
     database = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]
     report(
         "open311_requests",

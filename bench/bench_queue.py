@@ -20,7 +20,17 @@ import re
 import sys
 import tempfile
 
-from benchlib import ROOT, civicdesk, database, env, median, pg_version, pick, report, staff_users, timed_get
+from benchlib import (
+    ROOT,
+    civicdesk,
+    database,
+    env,
+    pg_version,
+    report,
+    scenario,
+    staff_users,
+    timed_get,
+)
 
 NEXT_LINK = re.compile(r'<a href="([^"]*)"[^>]*rel="next"')
 
@@ -126,19 +136,8 @@ def measure(args):
         client = staff_client if who == "staff" else agent_client
         timings, response = timed_get(client, url, args.runs, args.warmup)
         rows = response.content.decode().count('class="pick"')
-        results.append(
-            {
-                "scenario": name,
-                "user": who,
-                "url": url if len(url) < 80 else url[:77] + "...",
-                "rows_on_page": rows,
-                "p50_ms": pick(timings, 0.5),
-                "p95_ms": pick(timings, 0.95),
-                "median_ms": median(timings),
-                "target_p95_ms": 200 if name.startswith("search") else 100,
-            }
-        )
-        sys.stderr.write(f"{name}: p50 {results[-1]['p50_ms']} ms, p95 {results[-1]['p95_ms']} ms\n")
+        target = 200 if name.startswith("search") else 100
+        results.append(scenario(name, url, timings, target, user=who, rows_on_page=rows))
     report(
         "staff_queue",
         database=f"PostgreSQL {pg_version()}",

@@ -125,6 +125,21 @@ def timed_get(client, url, runs, warmup):
     return sorted(timings), response
 
 
+def scenario(name, url, timings, target_p95_ms, **extra):
+    """One request scenario's figures (printed to stderr as they come) for `report(results=[...])`."""
+    result = {
+        "scenario": name,
+        **extra,
+        "url": url if len(url) < 80 else url[:77] + "...",
+        "p50_ms": pick(timings, 0.5),
+        "p95_ms": pick(timings, 0.95),
+        "median_ms": median(timings),
+        "target_p95_ms": target_p95_ms,
+    }
+    sys.stderr.write(f"{name}: p50 {result['p50_ms']} ms, p95 {result['p95_ms']} ms\n")
+    return result
+
+
 def staff_users(prefix):
     """A Public Works staff member and a 311 agent for request benchmarks, created when missing."""
     from civicdesk.accounts.models import Role, User

@@ -15,10 +15,11 @@ from ninja.security import APIKeyCookie, HttpBearer
 from ninja.utils import check_csrf
 
 from civicdesk.cases.models import Case
+from civicdesk.lib.credentials import hash_secret
 from civicdesk.lib.ratelimit import client_ip, hit
 
 from .errors import ApiError
-from .models import ApiToken, hash_token
+from .models import ApiToken
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
@@ -78,7 +79,7 @@ class BearerAuth(HttpBearer):
     """`Authorization: Bearer <token>`. A token that is wrong, revoked or expired is refused (401)."""
 
     def authenticate(self, request, token):
-        found = ApiToken.objects.select_related("user").filter(token_hash=hash_token(token)).first()
+        found = ApiToken.objects.select_related("user").filter(token_hash=hash_secret(token)).first()
         problem = found.problem() if found else _("This API token is not valid.")
         if problem:
             _limit(f"ip:{client_ip(request)}")  # guessing tokens is slow

@@ -1,8 +1,6 @@
 """API tokens (stored hashed) and Idempotency-Key records."""
 
-import hashlib
 import secrets
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -11,15 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from civicdesk.accounts.models import Role
+from civicdesk.lib.credentials import hash_secret, note_use
 
 TOKEN_PREFIX = "cdk_"  # noqa: S105 - not a secret: marks CivicDesk tokens for secret scanners
-# How often `last_used_at` is written: once a minute is enough to audit, and spares a write per request.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
-
-
-def hash_token(raw: str) -> str:
-    """Tokens are 256 random bits, so a fast hash is safe (a slow one would cost every request)."""
-    return hashlib.sha256(raw.encode()).hexdigest()
 
 
 class ApiToken(models.Model):
@@ -70,7 +62,7 @@ class ApiToken(models.Model):
     def issue(self) -> str:
         """Give the token a fresh secret; the only moment the plain text exists."""
         raw = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        self.token_hash, self.prefix = hash_token(raw), raw[:12]
+        self.token_hash, self.prefix = hash_secret(raw), raw[:12]
         return raw
 
     @property
@@ -89,10 +81,7 @@ class ApiToken(models.Model):
         return ""
 
     def touch(self, now=None):
-        now = now or timezone.now()
-        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
-            ApiToken.objects.filter(pk=self.pk).update(last_used_at=now)
-            self.last_used_at = now
+        note_use(self, now)
 
 
 class IdempotencyRecord(models.Model):

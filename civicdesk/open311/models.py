@@ -1,8 +1,6 @@
 """API keys for Open311 clients, and what each POST created (kept out of every public response)."""
 
-import hashlib
 import secrets
-from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,10 +8,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from civicdesk.lib.credentials import hash_secret, note_use
 from civicdesk.lib.ratelimit import parse_rate
-
-# How often `last_used_at` is written: once a minute is enough to audit, and spares a write per POST.
-LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 def default_rate():
@@ -33,17 +29,12 @@ def new_token():
     return secrets.token_urlsafe(24)
 
 
-def hash_key(key):
-    """Keys are long random strings, so one SHA-256 is enough; only the hash is stored."""
-    return hashlib.sha256(key.encode()).hexdigest()
-
-
 class ApiKeyQuerySet(models.QuerySet):
     def find(self, key):
         """The active key matching `key`, or None."""
         if not key or len(key) > 200:
             return None
-        return self.filter(hashed_key=hash_key(key), active=True).first()
+        return self.filter(hashed_key=hash_secret(key), active=True).first()
 
 
 class ApiKey(models.Model):
@@ -87,14 +78,11 @@ class ApiKey(models.Model):
     def new_secret(self):
         """Give this key a fresh secret and return it: the only moment it exists in clear."""
         key = secrets.token_urlsafe(32)
-        self.prefix, self.hashed_key = key[:8], hash_key(key)
+        self.prefix, self.hashed_key = key[:8], hash_secret(key)
         return key
 
     def touch(self):
-        now = timezone.now()
-        if self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION:
-            ApiKey.objects.filter(pk=self.pk).update(last_used_at=now)
-            self.last_used_at = now
+        note_use(self)
 
     def revoke(self):
         self.active, self.revoked_at = False, timezone.now()

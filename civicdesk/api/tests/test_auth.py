@@ -9,7 +9,8 @@ from django.test import Client, override_settings
 from django.utils import timezone
 
 from civicdesk.accounts.models import Role, User
-from civicdesk.api.models import ApiToken, hash_token
+from civicdesk.api.models import ApiToken
+from civicdesk.lib.credentials import hash_secret as hash_token
 
 from .conftest import Api, error_of, make_token
 

@@ -9,7 +9,8 @@ from django.contrib.messages import get_messages
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from civicdesk.open311.models import ApiKey, hash_key
+from civicdesk.lib.credentials import hash_secret as hash_key
+from civicdesk.open311.models import ApiKey
 
 from .helpers import error_lines, post
 
