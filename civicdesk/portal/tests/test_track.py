@@ -52,7 +52,7 @@ def test_it_shows_public_events_but_not_internal_notes_or_contact(client, cast):
     for page in (private, public):
         assert "Resolved" in page
         assert "Secret crew note" not in page and "res@example.org" not in page and "555-0100" not in page
-        assert "Ronnie" not in page and "Bob" not in page
+        assert "Ronnie Reporter" not in page and "Bob Worker" not in page
     # The world sees progress, not what anyone wrote (replies and comments can name people).
     assert "We will fix it this week." not in public and "Mrs Lopez" not in public and "Filled." not in public
 
