@@ -31,7 +31,9 @@ def on_event(case, event):
         _status_changed(clock, case, event)
         changed = True
     elif event.kind in RESCHEDULE_KINDS:
-        if not _repolicy(clock, case, event.created_at):
+        # An escalation moves the clock to its next step; only a raised priority can change the policy.
+        repolicy = event.kind != EventKind.ESCALATED or "priority" in event.changes
+        if repolicy and not _repolicy(clock, case, event.created_at):
             return
         changed = True
     if changed:  # notes, photos and the like leave the clock alone

@@ -8,7 +8,7 @@ from django.utils import timezone
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case
 
-from .models import CaseClock
+from .models import CaseClock, EscalationStep
 
 log = logging.getLogger(__name__)
 
@@ -27,32 +27,31 @@ def sweep(now=None, limit=1000, max_passes=20):
             .order_by("next_step_at")
             .values_list("pk", "next_step_id")[:limit]
         )
-        fired_now = sum(_fire(pk, step_id, now) for pk, step_id in due)
+        steps = EscalationStep.objects.in_bulk({step_id for _pk, step_id in due})
+        fired_now = sum(_fire(pk, steps[step_id], now) for pk, step_id in due if step_id in steps)
         fired += fired_now
         if not fired_now and len(due) < limit:
             break
     return fired
 
 
-def _fire(clock_id, step_id, now):
+def _fire(clock_id, step, now):
     """Claim and fire one step in one transaction; 1 if this process fired it."""
     try:
         with transaction.atomic():
             # Lock the case before the clock, in the same order as every action (case, then clock via
             # its event), so a sweep and a staff action cannot deadlock.
-            case_id = CaseClock.objects.filter(pk=clock_id).values_list("case_id", flat=True).first()
-            Case.objects.select_for_update().filter(pk=case_id).first()
+            case = Case.objects.select_for_update(of=("self",)).filter(clock__pk=clock_id).first()
             # A second process's conditional UPDATE waits on the row, then finds the clock pointing at
             # a later step and claims nothing. A crash rolls back the claim with the firing.
             claimed = CaseClock.objects.filter(
-                pk=clock_id, next_step_id=step_id, next_step_at__lte=now
+                pk=clock_id, next_step=step, next_step_at__lte=now
             ).update(next_step_at=None)
             if not claimed:
                 return 0
-            clock = CaseClock.objects.select_related("case", "next_step").get(pk=clock_id)
-            actions.escalate(clock.case, clock.next_step, now=now)
+            actions.escalate(case, step, now=now)
     except Exception:  # one broken case must not stop every other escalation
-        log.exception("escalation of clock %s step %s failed", clock_id, step_id)
+        log.exception("escalation of clock %s step %s failed", clock_id, step.pk)
         return 0
-    log.info("escalated case %s: step %s", clock.case.number, step_id)
+    log.info("escalated case %s: step %s", case.number, step.pk)
     return 1
