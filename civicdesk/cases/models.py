@@ -183,14 +183,14 @@ def new_tracking_token():
 
 
 class Case(models.Model):
-    number = models.CharField(_("number"), max_length=16, unique=True)
+    number = models.CharField(_("number"), max_length=16)
     service = models.ForeignKey(Service, models.PROTECT, related_name="cases", verbose_name=_("service"))
     description = models.TextField(_("description"), blank=True)
     attributes = models.JSONField(_("answers"), default=dict, blank=True)
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
     geo_cell = models.CharField(
-        max_length=16, blank=True, db_index=True, help_text="H3 cell (resolution 9) for 'near' queries."
+        max_length=16, blank=True, help_text="H3 cell (resolution 9) for 'near' queries."
     )
     address = models.CharField(_("address"), max_length=300, blank=True)
     status = models.CharField(_("status"), max_length=24, choices=Status.choices, default=Status.NEW)
@@ -206,13 +206,20 @@ class Case(models.Model):
         blank=True,
         related_name="reported_cases",
         verbose_name=_("reporter account"),
+        db_index=False,
     )
     reporter_name = models.CharField(_("reporter name"), max_length=150, blank=True)
-    reporter_email = models.EmailField(_("reporter e-mail"), blank=True, db_index=True)
-    reporter_phone = models.CharField(_("reporter phone"), max_length=32, blank=True, db_index=True)
+    reporter_email = models.EmailField(_("reporter e-mail"), blank=True)
+    reporter_phone = models.CharField(_("reporter phone"), max_length=32, blank=True)
     language = models.CharField(_("language"), max_length=8, default="en")
-    department = models.ForeignKey(
-        Department, models.PROTECT, null=True, blank=True, related_name="cases", verbose_name=_("department")
+    department = models.ForeignKey(  # indexed by case_queue_idx, which it leads
+        Department,
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="cases",
+        verbose_name=_("department"),
+        db_index=False,
     )
     assignee = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -221,6 +228,7 @@ class Case(models.Model):
         blank=True,
         related_name="assigned_cases",
         verbose_name=_("assignee"),
+        db_index=False,
     )
     parent = models.ForeignKey(
         "self",
@@ -230,6 +238,7 @@ class Case(models.Model):
         related_name="children",
         verbose_name=_("parent case"),
         help_text=_("Set on sub-cases opened for other departments."),
+        db_index=False,
     )
     areas = models.JSONField(_("areas"), default=dict, blank=True, help_text=_("Layer to area name."))
     tags = models.JSONField(_("tags"), default=list, blank=True)
@@ -240,13 +249,14 @@ class Case(models.Model):
         blank=True,
         related_name="duplicates",
         verbose_name=_("duplicate of"),
+        db_index=False,
     )
     external_ids = models.JSONField(_("external ids"), default=dict, blank=True)
     # Where an imported case came from ("nyc311", "boston311", ...) and its id there: re-importing
     # the same file finds the case instead of creating it twice.
     source = models.CharField(_("source system"), max_length=32, blank=True)
     source_id = models.CharField(_("id in the source system"), max_length=64, blank=True)
-    tracking_token = models.CharField(max_length=40, unique=True, default=new_tracking_token, editable=False)
+    tracking_token = models.CharField(max_length=40, default=new_tracking_token, editable=False)
     version = models.PositiveIntegerField(
         default=1, help_text="Bumped by every action; for stale-edit checks."
     )
@@ -263,12 +273,18 @@ class Case(models.Model):
         ordering = ["-created_at"]
         verbose_name = _("case")
         verbose_name_plural = _("cases")
+        # Unique and look-up indexes are declared here rather than with unique=True/db_index=True on
+        # the fields: PostgreSQL then gets one plain B-tree each, not a second "_like" one, and the
+        # columns most cases leave empty (no reporter, assignee, parent...: every imported case) are
+        # indexed only where set. Each index is work on every insert; an import writes millions.
         constraints = [
+            models.UniqueConstraint(fields=["number"], name="unique_case_number"),
+            models.UniqueConstraint(fields=["tracking_token"], name="unique_case_tracking_token"),
             models.UniqueConstraint(
                 fields=["source", "source_id"],
                 condition=~models.Q(source_id=""),
                 name="unique_case_source_id",
-            )
+            ),
         ]
         indexes = [
             models.Index(fields=["department", "status", "priority"], name="case_queue_idx"),
@@ -283,6 +299,18 @@ class Case(models.Model):
                 fields=["department", "priority", "expected_at", "created_at", "id"],
                 name="case_open_dept_order_idx",
                 condition=models.Q(status__in=sorted(ACTIVE)),
+            ),
+            *(
+                models.Index(fields=[field], name=f"case_{field}_idx", condition=~models.Q(**{field: ""}))
+                for field in ("geo_cell", "reporter_email", "reporter_phone")
+            ),
+            *(
+                models.Index(
+                    fields=[field],
+                    name=f"case_{field}_idx",
+                    condition=models.Q(**{f"{field}__isnull": False}),
+                )
+                for field in ("reporter", "assignee", "parent", "duplicate_of")
             ),
         ]
 
@@ -337,9 +365,14 @@ class AppendOnlyError(RuntimeError):
 class CaseEvent(models.Model):
     """One line of a case's timeline and audit trail. Written once, never changed."""
 
-    case = models.ForeignKey(Case, models.CASCADE, related_name="events")
+    case = models.ForeignKey(Case, models.CASCADE, related_name="events", db_index=False)  # event_case_idx
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="case_events"
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="case_events",
+        db_index=False,
     )
     actor_label = models.CharField(
         max_length=150, blank=True, help_text="Who acted, kept if the account goes."
@@ -352,7 +385,10 @@ class CaseEvent(models.Model):
 
     class Meta:
         ordering = ["created_at", "id"]
-        indexes = [models.Index(fields=["case", "created_at"], name="event_case_idx")]
+        indexes = [
+            models.Index(fields=["case", "created_at"], name="event_case_idx"),
+            models.Index(fields=["actor"], name="event_actor_idx", condition=models.Q(actor__isnull=False)),
+        ]
         verbose_name = _("case event")
         verbose_name_plural = _("case events")
 

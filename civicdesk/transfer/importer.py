@@ -31,6 +31,7 @@ from functools import lru_cache
 from django.db import connection, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from psycopg.errors import UniqueViolation
 
 from civicdesk.areas import locate
 from civicdesk.cases.actions import next_numbers
@@ -45,6 +46,7 @@ from .readers import BadRecord
 
 BATCH = 5000
 STAGE = "transfer_case_stage"
+NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('cases_case', 'id')) FROM generate_series(1, %s)"
 SKIPPED, FAILED = "skipped", "failed"
 
 
@@ -86,11 +88,11 @@ class Progress:
         self.every = 0.5 if self.tty else 10.0
         self.started = self.shown = time.monotonic()
 
-    def update(self, rows, position, final=False):
+    def update(self, rows, reader, final=False):
         now = time.monotonic()
         if not final and now - self.shown < self.every:
             return
-        self.shown = now
+        self.shown, position = now, reader.position  # a file's tell() costs: only when drawn
         rate = rows / max(now - self.started, 1e-9)
         share = f"{100 * position / self.size:5.1f}%  " if self.size else ""
         text = f"{share}{rows:>12,} rows  {rate:>10,.0f} rows/s"
@@ -162,7 +164,7 @@ class Importer:
         self.result = Result()
         self.label = f"Import from {mapping.source}"
         self.postgres = connection.vendor == "postgresql"
-        self.cases = Table(Case, skip={"id"})
+        self.cases = Table(Case)
         self.events = Table(CaseEvent, skip={"id"})
         # COPY takes JSON as text: encode the defaults once, and each distinct value once (caches).
         self.cases.prepare(self.cases.template, None)
@@ -184,6 +186,10 @@ class Importer:
     def run(self, reader):
         self.mapping.check_targets()
         self.first_new_id = (Case.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+        # A first import of a source into PostgreSQL need not look its ids up before each batch: none
+        # can exist from before, and one repeated in the file is caught by the insert's ON CONFLICT
+        # and reported when its batch settles. (SQLite's bulk insert has no ON CONFLICT to lean on.)
+        self.look_up_first = not self.postgres or Case.objects.filter(source=self.mapping.source).exists()
         self.locator = locate.locator()
         self.threaded = self.postgres and not self.dry_run and not connection.in_atomic_block
         if self.dry_run:  # the real thing in one transaction, rolled back
@@ -216,11 +222,11 @@ class Importer:
                 self._store(records)
                 records = []
             if self.progress is not None:
-                self.progress.update(seen, reader.position)
+                self.progress.update(seen, reader)
         if records:
             self._store(records)
         if self.progress is not None:
-            self.progress.update(seen, reader.position, final=True)
+            self.progress.update(seen, reader, final=True)
 
     def _convert(self, line, values):
         if isinstance(values, BadRecord):
@@ -280,6 +286,8 @@ class Importer:
             else:
                 first[record.source_id] = record.line
                 fresh.append(record)
+        if not self.look_up_first:
+            return fresh
         existing = self._classify_existing(fresh)
         return [r for r in fresh if r.source_id not in existing]
 
@@ -409,28 +417,51 @@ class Importer:
         return {case.source_id for case in cases}
 
     def _write_postgres(self, values):
-        columns, row = ", ".join(self.cases.columns), self.cases.row
+        """COPY the batch straight into the table, with ids taken from its sequence first.
+
+        Should another import of the same source have stored one of these cases meanwhile, the COPY
+        fails as a whole; the batch then goes through a staging table and `INSERT ... ON CONFLICT DO
+        NOTHING`, which is slower but stores everything the other import did not.
+        """
         with transaction.atomic(), connection.cursor() as cursor:
             # A crash loses at most the last batches, and re-running imports exactly those again.
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cursor.execute(
-                f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM cases_case WITH NO DATA"  # noqa: S608
+            cursor.execute(NEXT_IDS, [len(values)])
+            rows = [
+                self.cases.row(id=case_id, **self._fields(value))
+                for (case_id,), value in zip(cursor.fetchall(), values, strict=True)
+            ]
+            try:
+                with transaction.atomic():
+                    self._copy(cursor, "cases_case", self.cases.columns, rows)
+                ids = {value["record"].source_id: row[0] for value, row in zip(values, rows, strict=True)}
+            except UniqueViolation:
+                ids = self._insert_new(cursor, rows)
+            rows = (
+                self.event_row(event)
+                for value in values
+                if (case_id := ids.get(value["record"].source_id)) is not None
+                for event in self._events(case_id, value)
             )
-            cursor.execute(f"TRUNCATE {STAGE}")
-            with cursor.copy(f"COPY {STAGE} ({columns}) FROM STDIN") as copy:
-                for value in values:
-                    copy.write_row(row(**self._fields(value)))
-            cursor.execute(
-                f"INSERT INTO cases_case ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
-                "ON CONFLICT (source, source_id) WHERE source_id <> '' DO NOTHING RETURNING source_id, id"
-            )
-            ids = dict(cursor.fetchall())
-            event_columns = ", ".join(self.events.columns)
-            with cursor.copy(f"COPY cases_caseevent ({event_columns}) FROM STDIN") as copy:
-                for value in values:
-                    case_id = ids.get(value["record"].source_id)
-                    if case_id is None:
-                        continue
-                    for event in self._events(case_id, value):
-                        copy.write_row(self.event_row(event))
+            self._copy(cursor, "cases_caseevent", self.events.columns, rows)
         return set(ids)
+
+    def _insert_new(self, cursor, rows):
+        """The rows whose source id is not a case yet: {source id: case id}."""
+        columns = ", ".join(self.cases.columns)
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM cases_case WITH NO DATA"  # noqa: S608
+        )
+        cursor.execute(f"TRUNCATE {STAGE}")
+        self._copy(cursor, STAGE, self.cases.columns, rows)
+        cursor.execute(
+            f"INSERT INTO cases_case ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
+            "ON CONFLICT (source, source_id) WHERE source_id <> '' DO NOTHING RETURNING source_id, id"
+        )
+        return dict(cursor.fetchall())
+
+    @staticmethod
+    def _copy(cursor, table, columns, rows):
+        with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
