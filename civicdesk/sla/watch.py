@@ -44,9 +44,9 @@ def _fire(clock_id, step, now):
             case = Case.objects.select_for_update(of=("self",)).filter(clock__pk=clock_id).first()
             # A second process's conditional UPDATE waits on the row, then finds the clock pointing at
             # a later step and claims nothing. A crash rolls back the claim with the firing.
-            claimed = CaseClock.objects.filter(
-                pk=clock_id, next_step=step, next_step_at__lte=now
-            ).update(next_step_at=None)
+            claimed = CaseClock.objects.filter(pk=clock_id, next_step=step, next_step_at__lte=now).update(
+                next_step_at=None
+            )
             if not claimed:
                 return 0
             actions.escalate(case, step, now=now)
