@@ -112,7 +112,8 @@ def test_it_repairs_sqlite_triggers_dropped_by_a_table_rebuild(cases):
 def test_it_uses_the_gin_indexes_on_postgresql(cases, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL-only: checks the query plan")
-    monkeypatch.setattr("civicdesk.lib.search.LIST_UP_TO", 0)  # the sub-query, not a list of ids
+    monkeypatch.setattr("civicdesk.lib.search.LIST_UP_TO", 0)  # the sub-query, not a list of ids...
+    monkeypatch.setattr("civicdesk.lib.search.COMMON_SHARE", 2)  # ...nor a test of each row
     queryset = search_cases(Case.objects.all(), "oak")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -128,16 +129,24 @@ def test_it_searches_what_people_wrote_not_system_text(cast, cases):
     assert found("zebracrossing") == {cases["oak"].number}
 
 
-@pytest.mark.parametrize("list_up_to", [0, 1, 2000])
-def test_it_answers_the_same_whether_matches_go_as_a_list_or_a_sub_query(
-    cast, cases, monkeypatch, list_up_to
+@pytest.mark.parametrize(
+    ("list_up_to", "common_share"),
+    [(2000, 2), (1, 2), (0, 2), (0, 0)],
+    ids=["list", "list-or-sub-query", "sub-query", "each-row-on-postgresql"],
+)
+def test_it_answers_the_same_whether_matches_go_as_a_list_a_sub_query_or_a_test_of_each_row(
+    cast, cases, monkeypatch, list_up_to, common_share
 ):
     monkeypatch.setattr("civicdesk.lib.search.LIST_UP_TO", list_up_to)
+    monkeypatch.setattr("civicdesk.lib.search.COMMON_SHARE", common_share)
     actions.add_note(cases["lamp"], cast.root, "Oak tree nearby too")
     assert found("oak") == {cases["oak"].number, cases["lamp"].number}
     assert found("oak", include_internal=False) == {cases["oak"].number}
     assert found("oak elm") == {cases["oak"].number}
     assert found("nothing") == set()
+    if list_up_to == 0:  # the sub-query, or on PostgreSQL with a common word, the test of each row
+        row_by_row = connection.vendor == "postgresql" and common_share == 0
+        assert ("UNION" in str(search_cases(Case.objects.all(), "oak").query)) != row_by_row
 
 
 def test_it_looks_up_a_whole_case_number_exactly(cast, cases):

@@ -123,6 +123,29 @@ def test_it_sorts_by_priority_then_due_time_with_no_due_time_last(client, cast, 
     assert listed == [c.number for c in expected]
 
 
+def test_history_lists_newest_first_unless_another_order_is_chosen(client, cast, report):
+    urgent_old = report(priority=Priority.URGENT)
+    low_new = report(priority=Priority.LOW)
+    actions.change_status(low_new, cast.bob, "resolved", message="Done.")
+    Case.objects.filter(pk=urgent_old.pk).update(created_at=timezone.now() - timedelta(days=2))
+    for status in ("", "finished"):
+        response = queue(client, cast.bob, status=status)
+        assert response.context["form"]["sort"].value() == "newest"
+    listed = [c.number for c in queue(client, cast.bob, status="").context["cases"]]
+    assert listed == [low_new.number, urgent_old.number]
+    by_priority = queue(client, cast.bob, status="", sort="priority").context["cases"]
+    assert [c.number for c in by_priority] == [urgent_old.number, low_new.number]
+    assert queue(client, cast.bob).context["form"]["sort"].value() == "priority"
+
+
+def test_a_word_search_counts_fewer_cases_than_a_filter(client, cast, city, monkeypatch):
+    monkeypatch.setattr("civicdesk.staff.views.queue.SEARCH_COUNT_CAP", 1)
+    searched = queue(client, cast.root, q="oak").context["count"]
+    assert (searched.value, searched.capped) == (1, True)
+    listed = queue(client, cast.root).context["count"]
+    assert (listed.value, listed.capped) == (3, False)
+
+
 def test_it_searches_description_address_number_and_comments(client, cast, city):
     actions.add_note(city["crack"], cast.bob, "Contractor ticket QX42")
     assert numbers(queue(client, cast.root, q="elm")) == {city["hole"].number}

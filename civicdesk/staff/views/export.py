@@ -8,7 +8,7 @@ from civicdesk.transfer.export import KINDS, STAFF_FIELDS, Exporter, response
 
 from ..forms import QueueFilterForm
 from ..paging import order_by
-from ..queue import DEFAULT_SORT, SORTS, filter_cases, sort_keys
+from ..queue import SORTS, filter_cases, sort_keys
 from .base import _visible_cases, staff_required
 from .queue import _filter_data
 
@@ -21,7 +21,7 @@ def export_cases(request, kind):
         raise Http404
     form = QueueFilterForm(_filter_data(request), user=request.user, sorts=SORTS)
     filters = form.filters()
-    sort = filters.pop("sort", DEFAULT_SORT)
+    sort = filters.pop("sort")
     cases = filter_cases(_visible_cases(request), filters, request.user, timezone.now())
     cases = cases.order_by(*order_by(sort_keys(sort)))
     return response(Exporter(STAFF_FIELDS, public=False), cases, kind, "cases")

@@ -15,10 +15,12 @@ from civicdesk.cases.actions import StaleCase
 from ..forms import BulkForm, QueueFilterForm
 from ..paging import paginate
 from ..queue import (
-    DEFAULT_SORT,
+    COUNT_CAP,
     PAGE_SIZE,
+    SEARCH_COUNT_CAP,
     SORTS,
     capped_count,
+    default_sort,
     filter_cases,
     mark_rows,
     saved_views,
@@ -33,6 +35,8 @@ def _filter_data(request):
     data = request.GET.copy()
     if "status" not in data:
         data["status"] = "active"  # a work queue opens on the work still to do
+    if data.get("sort") not in SORTS:
+        data["sort"] = default_sort(data["status"])
     return data
 
 
@@ -42,7 +46,7 @@ def show_queue(request):
     user, now = request.user, timezone.now()
     form = QueueFilterForm(_filter_data(request), user=user, sorts=SORTS)
     filters = form.filters()
-    sort = filters.pop("sort", DEFAULT_SORT)
+    sort = filters.pop("sort")
     visible = _visible_cases(request)
     cases = filter_cases(
         visible.select_related("service", "department", "assignee", "clock"), filters, user, now
@@ -58,7 +62,7 @@ def show_queue(request):
         "form": form,
         "page": page,
         "cases": mark_rows(page.items, now),
-        "count": capped_count(cases),
+        "count": capped_count(cases, SEARCH_COUNT_CAP if "q" in filters else COUNT_CAP),
         "views": _saved_views_with_counts(request, visible, now),
         "bulk": _bulk_form(user),
         "next": request.get_full_path(),
