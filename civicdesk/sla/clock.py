@@ -14,20 +14,28 @@ from civicdesk.lib import businesstime
 from .models import CaseClock, EscalationStep, SLAPolicy
 
 RESPONSE_KINDS = {EventKind.REPLY, EventKind.ACKNOWLEDGED, EventKind.STATUS}
-RESCHEDULE_KINDS = {EventKind.PRIORITY, EventKind.RECATEGORISED, EventKind.ROUTED, EventKind.ESCALATED}
+# Routing moves a case between departments; neither its policy nor its due times depend on that.
+RESCHEDULE_KINDS = {EventKind.PRIORITY, EventKind.RECATEGORISED, EventKind.ESCALATED}
+STATUS_KINDS = {EventKind.STATUS, EventKind.REOPENED, EventKind.MERGED}
+# Notes, photos, routing, links and the like leave the clock alone (and cost no query).
+CLOCK_KINDS = RESPONSE_KINDS | RESCHEDULE_KINDS | STATUS_KINDS
 
 
 def on_event(case, event):
-    clock = CaseClock.objects.filter(case=case).select_related("policy__calendar").first()
-    if event.kind == EventKind.SUBMITTED or (clock is None and event.kind in RESCHEDULE_KINDS):
+    if event.kind == EventKind.SUBMITTED:  # a new case, which has no clock yet
         start(case, event.created_at)
         return
+    if event.kind not in CLOCK_KINDS:
+        return
+    clock = CaseClock.objects.filter(case=case).select_related("policy__calendar").first()
     if clock is None:
+        if event.kind in RESCHEDULE_KINDS:  # a new service or priority may have a policy
+            start(case, event.created_at)
         return
     changed = _is_first_response(clock, event)
     if changed:
         _record_response(clock, event.created_at)
-    if event.kind in (EventKind.STATUS, EventKind.REOPENED, EventKind.MERGED):
+    if event.kind in STATUS_KINDS:
         _status_changed(clock, case, event)
         changed = True
     elif event.kind in RESCHEDULE_KINDS:
@@ -36,26 +44,17 @@ def on_event(case, event):
         if repolicy and not _repolicy(clock, case, event.created_at):
             return
         changed = True
-    if changed:  # notes, photos and the like leave the clock alone
+    if changed:
         _schedule(clock, case, event.created_at)
 
 
 def start(case, now):
-    """Begin (or restart) the clock with the policy for the case's service and priority."""
+    """Begin the clock of a case that has none, with the policy for its service and priority."""
     policy = SLAPolicy.objects.for_case(case.service, case.priority)
     if policy is None:
-        CaseClock.objects.filter(case=case).delete()
         _set_expected(case, None)
         return None
-    clock, _created = CaseClock.objects.update_or_create(
-        case=case,
-        defaults={
-            "policy": policy,
-            "started_at": case.created_at,
-            "paused": timedelta(),
-            "paused_since": None,
-        },
-    )
+    clock = CaseClock.objects.create(case=case, policy=policy, started_at=case.created_at, paused=timedelta())
     _compute_due(clock)
     _schedule(clock, case, now)
     return clock
