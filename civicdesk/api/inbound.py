@@ -7,7 +7,7 @@ update is kept. Only write tokens may call it; a session (a person in a browser)
 
 import json
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Func, TextField
 from django.utils.translation import gettext as _
 from ninja import Router
@@ -25,7 +25,7 @@ router = Router(tags=["inbound"], auth=[bearer])
 
 
 class ObjectKeyText(Func):
-    """The text value of one key of a JSON object, the key taken literally.
+    """SQLite: the text value of one key of a JSON object, the key taken literally.
 
     Not `external_ids__<system>` (the system became a lookup: `isnull`, `regex`) nor KT() (a key
     of digits, `311`, became an array index, though link_external stores every system as a key).
@@ -37,10 +37,6 @@ class ObjectKeyText(Func):
         super().__init__(F(field))
         self.key = key
 
-    def as_postgresql(self, compiler, connection):
-        sql, params = compiler.compile(self.source_expressions[0])
-        return f"({sql} ->> %s)", (*params, self.key)
-
     def as_sqlite(self, compiler, connection):
         sql, params = compiler.compile(self.source_expressions[0])
         return f"JSON_EXTRACT({sql}, %s)", (*params, f"$.{json.dumps(self.key)}")
@@ -51,12 +47,17 @@ def find_case(request, payload):
     if payload.case:
         case = cases.filter(number=payload.case).first()
     else:
-        ref = payload.external
-        cases = cases.annotate(external_id=ObjectKeyText("external_ids", ref.system))
-        case = cases.filter(external_id=ref.id).order_by("pk").first()
+        case = linked_to(cases, payload.external.system, payload.external.id).order_by("pk").first()
     if case is None:
         raise not_found()
     return case
+
+
+def linked_to(cases, system, external_id):
+    """The cases whose id in `system` is `external_id`."""
+    if connection.vendor == "postgresql":  # containment, which the partial GIN index serves
+        return cases.filter(external_ids__contains={system: external_id}).exclude(external_ids={})
+    return cases.annotate(external_id=ObjectKeyText("external_ids", system)).filter(external_id=external_id)
 
 
 def _check(payload):

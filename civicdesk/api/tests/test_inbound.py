@@ -1,7 +1,9 @@
 """/inbound/case-updates: a work-order system reports progress through the actions."""
 
 import pytest
+from django.db import connection
 
+from civicdesk.api.inbound import linked_to
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case
 
@@ -131,3 +133,14 @@ def test_it_finds_a_case_by_a_system_named_like_a_lookup_or_made_of_digits(api, 
         "city.maximo",
         "contains",
     ]
+
+
+def test_a_look_up_by_external_id_uses_the_index_on_postgresql(pothole_case):
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL-only: checks the query plan")
+    with_external_id(pothole_case, maximo="WO-77")
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        plan = linked_to(Case.objects.all(), "maximo", "WO-77").explain()
+    assert "case_external_ids_idx" in plan
+    assert list(linked_to(Case.objects.all(), "maximo", "WO-77")) == [pothole_case]
