@@ -64,7 +64,7 @@ class StaleCase(Exception):
 def next_numbers(count=1, when=None):
     """Reserve `count` case numbers for the year of `when`, under a row lock."""
     year = (when or timezone.now()).year
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):  # inside a caller's transaction, no savepoint to pay for
         last = _bump_counter(year, count)
         if last is None:  # first case of the year
             CaseNumber.objects.get_or_create(year=year)
