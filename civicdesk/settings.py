@@ -204,6 +204,8 @@ CACHES = {
 PORTAL_SUBMIT_RATE = os.environ.get("PORTAL_SUBMIT_RATE", "10/h")
 # Case look-ups by number and e-mail per client address (guessing is slow).
 PORTAL_TRACK_RATE = os.environ.get("PORTAL_TRACK_RATE", "30/h")
+# "Me too" and follow requests per client address.
+PORTAL_FOLLOW_RATE = os.environ.get("PORTAL_FOLLOW_RATE", "20/h")
 TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
 
 # Integrations (issue 5). Rates are "count/unit" with unit s, m, h or d.

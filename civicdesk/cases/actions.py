@@ -19,7 +19,7 @@ from django.utils.translation import ngettext
 
 from civicdesk.areas import locate as area_locate
 from civicdesk.lib.geo import cell_for
-from civicdesk.notify.outbox import queue_case_email, queue_staff_email
+from civicdesk.notify.outbox import queue_case_email, queue_follower_email, queue_staff_email
 from civicdesk.routing.rules import decide
 from civicdesk.sla import clock as sla_clock
 from civicdesk.sla.models import EscalationFiring
@@ -704,7 +704,8 @@ def record_contact_view(case, actor):
 def follow(case, *, email="", user=None, language="en"):
     """A resident reports the same problem ("me too") or asks for updates on an open case.
 
-    Counted once per person: following twice changes nothing.
+    Counted once per person: following twice changes nothing. An address other than the signed-in
+    person's own is sent a link to confirm it first, and hears nothing else until then.
     """
     email = cleaning.email(email or getattr(user, "email", ""), "email")
     with transaction.atomic():
@@ -714,7 +715,12 @@ def follow(case, *, email="", user=None, language="en"):
             email and followers.filter(email=email).exists()
         ):
             return case
-        CaseFollower.objects.create(case=case, user=user, email=email, language=language)
+        own = user is not None and email == user.email.lower()
+        follower = CaseFollower.objects.create(
+            case=case, user=user, email=email, language=language, confirmed=own or not email
+        )
+        if not follower.confirmed:
+            queue_follower_email(follower, "follow_confirm")
         _save(case, [])
         _event(
             case, user, EventKind.FOLLOWED, public=True, changes={"followers": [None, case.followers.count()]}

@@ -1,6 +1,7 @@
 import secrets
 
 from django.conf import settings
+from django.core import signing
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -412,8 +413,14 @@ class CaseFollower(models.Model):
         settings.AUTH_USER_MODEL, models.CASCADE, null=True, blank=True, related_name="followed_cases"
     )
     email = models.EmailField(blank=True)
+    # An address typed by someone not signed in gets updates only once its owner confirms it, so
+    # nobody can sign a stranger up for a stream of e-mails.
+    confirmed = models.BooleanField(default=True)
     language = models.CharField(max_length=8, default="en")
     created_at = models.DateTimeField(default=timezone.now)
+
+    SALT = "civicdesk.follower"
+    CONFIRM_DAYS = 7
 
     class Meta:
         constraints = [
@@ -429,6 +436,20 @@ class CaseFollower(models.Model):
 
     def __str__(self):
         return f"{self.case_id}: {self.email or self.user_id or 'anonymous'}"
+
+    @property
+    def token(self):
+        """A signed reference for the links in its e-mails (confirm, stop): nothing stored."""
+        return signing.dumps(self.pk, salt=self.SALT, compress=True)
+
+    @classmethod
+    def from_token(cls, token, max_age=None):
+        """The follower a link names, or None if the link is forged, expired or the follower gone."""
+        try:
+            pk = signing.loads(token, salt=cls.SALT, max_age=max_age)
+        except signing.BadSignature:
+            return None
+        return cls.objects.select_related("case").filter(pk=pk).first()
 
 
 def attachment_path(instance, filename):

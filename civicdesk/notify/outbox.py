@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from .models import OutboxMessage
@@ -10,23 +11,46 @@ from .models import OutboxMessage
 # kind -> template stem under templates/notify/email/
 CASE_EMAILS = {"acknowledgement", "resolved", "reply"}
 STAFF_EMAILS = {"escalation"}
-# People who said "me too" hear about replies and the resolution, not the acknowledgement.
-FOLLOWER_EMAILS = {"resolved", "reply"}
+# People who said "me too" hear when the case is resolved. Not replies: what staff write to the
+# reporter can name people, and free text is never shown to the public (see open311.serialize).
+FOLLOWER_EMAILS = {"resolved"}
 
 
 def queue_case_email(case, kind, **context):
-    """Queue e-mail `kind` about `case` to its reporter (and, for updates, its followers), each in
-    their language.
+    """Queue e-mail `kind` about `case` to its reporter (and, for updates, its confirmed followers),
+    each in their language.
 
-    Nobody without an e-mail address is written to. Must run inside the transaction that made the
-    change, so the messages exist exactly when the change does.
+    Nobody without an e-mail address is written to. A follower's copy names nobody, carries no
+    message, and links to the public case page, never to the reporter's private tracking link; it
+    ends with a link to stop.
+    Must run inside the transaction that made the change, so the messages exist exactly when the
+    change does.
     """
     assert kind in CASE_EMAILS, kind
-    recipients = {case.reporter_email: case.language} if case.reporter_email else {}
+    messages = []
+    if case.reporter_email:
+        reporter = {"case_url": case.tracking_url, **context}
+        messages.append(_queue(case, kind, case.reporter_email, case.language, reporter))
     if kind in FOLLOWER_EMAILS:
-        for email, language in case.followers.exclude(email="").values_list("email", "language"):
-            recipients.setdefault(email, language)
-    return [_queue(case, kind, email, language, context) for email, language in recipients.items()]
+        followers = case.followers.filter(confirmed=True).exclude(email="").exclude(email=case.reporter_email)
+        for follower in followers:
+            follower.case = case  # the caller's case, as locked and changed, not a fresh copy
+            messages.append(queue_follower_email(follower, kind, **context))
+    return messages
+
+
+def queue_follower_email(follower, kind, **context):
+    """Queue e-mail `kind` about the followed case to one follower: an update, or the confirmation."""
+    assert kind in FOLLOWER_EMAILS | {"follow_confirm"}, kind
+    token = follower.token
+    links = {
+        "follower": True,
+        "case_url": settings.SITE_URL + reverse("portal-case-public", args=[follower.case.number]),
+        "confirm_url": settings.SITE_URL + reverse("portal-follow-confirm", args=[token]),
+        "stop_url": settings.SITE_URL + reverse("portal-follow-stop", args=[token]),
+        "confirm_days": follower.CONFIRM_DAYS,
+    }
+    return _queue(follower.case, kind, follower.email, follower.language, {**links, **context})
 
 
 def queue_staff_email(case, kind, recipients, **context):

@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from civicdesk.cases import actions, permissions
 from civicdesk.cases.forms import add_action_errors
-from civicdesk.cases.models import Attachment, Case, EventKind, Service
+from civicdesk.cases.models import Attachment, Case, CaseFollower, EventKind, Service
 from civicdesk.lib.geo import nearby_cells
 from civicdesk.lib.ratelimit import client_ip, hit
 
@@ -139,18 +139,45 @@ def _submit(request, form, service, language):
 def follow(request, number):
     """'Is it one of these?' -> follow the existing case instead of filing a new one."""
     case = get_object_or_404(Case.objects.open(), number=number)
-    email = request.POST.get("email", "").strip()
+    if hit("follow", client_ip(request), settings.PORTAL_FOLLOW_RATE):
+        busy = _("Too many attempts from this connection. Please wait a while and try again.")
+        messages.error(request, busy)
+        return redirect("portal-case-public", number=case.number)
     user = request.user if request.user.is_authenticated else None
+    email = request.POST.get("email", "").strip() or getattr(user, "email", "")
     try:
-        actions.follow(case, email=email or getattr(user, "email", ""), user=user)
+        actions.follow(case, email=email, user=user, language=translation.get_language())
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
         return redirect(_safe_next(request) or "portal-home")
-    messages.success(
-        request,
-        _("Thank you. You now follow case %(number)s and we counted your report.") % {"number": case.number},
-    )
+    thanks = _("Thank you. You now follow case %(number)s and we counted your report.")
+    thanks %= {"number": case.number}
+    if case.followers.filter(email=email.lower(), confirmed=False).exists():
+        thanks = _(
+            "Thank you: we counted your report. To hear when case %(number)s is resolved, open the "
+            "link we sent to %(email)s."
+        ) % {"number": case.number, "email": email}
+    messages.success(request, thanks)
     return redirect("portal-case-public", number=case.number)
+
+
+def follow_link(request, token, stop):
+    """The links in followers' e-mails. GET asks, POST acts: a mail scanner that opens every link
+    must neither confirm an address nor stop the e-mails."""
+    follower = CaseFollower.from_token(token, max_age=None if stop else CaseFollower.CONFIRM_DAYS * 86400)
+    if follower is None or not follower.email:
+        return render(request, "portal/follow_link.html", {"invalid": True}, status=404)
+    if request.method == "POST":
+        if stop:
+            follower.email, follower.confirmed = "", False  # still counted as a report, never written to
+            follower.save(update_fields=["email", "confirmed"])
+            messages.success(request, _("You will get no more e-mails about this case."))
+        else:
+            follower.confirmed = True
+            follower.save(update_fields=["confirmed"])
+            messages.success(request, _("Confirmed: we will e-mail you when this case is resolved."))
+        return redirect("portal-case-public", number=follower.case.number)
+    return render(request, "portal/follow_link.html", {"follower": follower, "stop": stop})
 
 
 def submitted(request, token):

@@ -75,6 +75,8 @@ def test_it_meets_wcag_on_every_portal_page(site, browser, language, viewport):
     case = actions.submit_case(
         service=cast.pothole, description="Hole", answers={"depth": "deep"}, reporter=cast.alice
     )
+    actions.follow(case, email="metoo@example.org")
+    follower = case.followers.get()
     context = browser.new_context(viewport=viewport, locale=language)
     context.add_cookies([{"name": "django_language", "value": language, "url": base}])
     page = context.new_page()
@@ -89,6 +91,9 @@ def test_it_meets_wcag_on_every_portal_page(site, browser, language, viewport):
         "/accounts/login/",
         "/accounts/signup/",
         "/open-data/",
+        f"/following/{follower.token}/confirm/",
+        f"/following/{follower.token}/stop/",
+        "/following/forged/stop/",
     ]
     for path in pages:
         page.goto(base + path)

@@ -1,15 +1,19 @@
 import io
+from datetime import timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from PIL import Image
 
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case, CaseFollower, EventKind
+from civicdesk.notify.models import OutboxMessage
 
 
 def jpeg(name="photo.jpg"):
@@ -134,7 +138,17 @@ def test_it_shows_script_as_text(client, cast, field):
     assert "<script>alert(1)</script>" not in page
 
 
-def test_it_tells_followers_about_replies_and_the_resolution(
+def _follower_mail(address):
+    return [m for m in mail.outbox if m.to == [address]]
+
+
+def _link(message, name):
+    return next(
+        line for line in message.body.splitlines() if "/following/" in line and line.endswith(f"/{name}/")
+    )
+
+
+def test_a_follower_confirms_the_address_then_hears_of_the_resolution_only(
     client, cast, django_capture_on_commit_callbacks
 ):
     existing = actions.submit_case(
@@ -142,11 +156,65 @@ def test_it_tells_followers_about_replies_and_the_resolution(
         description="Hole",
         answers={"depth": "deep"},
         reporter_email="first@example.org",
+        reporter_name="Ronnie Reporter",
     )
-    client.post(reverse("portal-follow", args=[existing.number]), {"email": "metoo@example.org"})
     with django_capture_on_commit_callbacks(execute=True):
-        actions.reply(existing, cast.bob, "Crew booked")
-        actions.change_status(existing, cast.bob, "resolved")
-    to_follower = [m.subject for m in mail.outbox if m.to == ["metoo@example.org"]]
-    assert len(to_follower) == 2 and any("resolved" in s for s in to_follower)
-    assert len([m for m in mail.outbox if m.to == ["first@example.org"]]) == 2
+        response = client.post(
+            reverse("portal-follow", args=[existing.number]), {"email": "MeToo@example.org"}
+        )
+    assert "open the link we sent to MeToo@example.org" in client.get(response.url).content.decode()
+    [confirmation] = _follower_mail("metoo@example.org")
+    assert existing.number in confirmation.subject and "Ronnie" not in confirmation.body
+    with django_capture_on_commit_callbacks(execute=True):  # unconfirmed: nothing yet
+        actions.change_status(existing, cast.bob, "in_progress")
+    confirm = _link(confirmation, "confirm").removeprefix("http://testserver")
+    assert "Yes, e-mail me" in client.get(confirm).content.decode()  # a GET (a mail scanner) changes nothing
+    assert not CaseFollower.objects.get(email="metoo@example.org").confirmed
+    assert client.post(confirm).status_code == 302
+    assert CaseFollower.objects.get(email="metoo@example.org").confirmed
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.reply(existing, cast.bob, "Crew booked for Ronnie's street")
+        actions.change_status(existing, cast.bob, "resolved", message="Filled, Ronnie.")
+    confirmation, resolved = _follower_mail("metoo@example.org")
+    assert "resolved" in resolved.subject and existing.number in resolved.body
+    # A stranger's copy names nobody, quotes nothing and never carries the private tracking link.
+    for secret in ("Ronnie", "Crew booked", "Filled", existing.tracking_token):
+        assert secret not in resolved.body
+    assert reverse("portal-case-public", args=[existing.number]) in resolved.body
+    assert len(_follower_mail("first@example.org")) == 2  # the reply and the resolution, in full
+    stop = _link(resolved, "stop").removeprefix("http://testserver")
+    assert client.post(stop).status_code == 302
+    follower = CaseFollower.objects.get(case=existing)
+    assert (follower.email, follower.confirmed) == ("", False)
+    assert existing.events.filter(kind=EventKind.FOLLOWED).count() == 1  # still counted as a report
+
+
+def test_a_signed_in_person_following_with_their_own_address_needs_no_confirmation(client, cast):
+    existing = actions.submit_case(service=cast.pothole, description="Hole", answers={"depth": "deep"})
+    client.force_login(cast.alice)
+    client.post(reverse("portal-follow", args=[existing.number]))
+    assert CaseFollower.objects.get(case=existing, user=cast.alice).confirmed
+    assert mail.outbox == [] and not OutboxMessage.objects.filter(kind="follow_confirm").exists()
+
+
+@pytest.mark.parametrize("token", ["nope", "x" * 500])
+def test_a_forged_or_expired_follow_link_changes_nothing(client, cast, token):
+    existing = actions.submit_case(service=cast.pothole, description="Hole", answers={"depth": "deep"})
+    actions.follow(existing, email="metoo@example.org")
+    follower = CaseFollower.objects.get()
+    for url in (reverse("portal-follow-confirm", args=[token]), reverse("portal-follow-stop", args=[token])):
+        assert client.post(url).status_code == 404
+    confirm = reverse("portal-follow-confirm", args=[follower.token])
+    with time_machine.travel(timezone.now() + timedelta(days=CaseFollower.CONFIRM_DAYS + 1)):
+        response = client.post(confirm)
+    assert response.status_code == 404 and not CaseFollower.objects.get().confirmed
+
+
+def test_it_rate_limits_follow_requests(client, cast, settings):
+    settings.PORTAL_FOLLOW_RATE = "2/h"
+    existing = actions.submit_case(service=cast.pothole, description="Hole", answers={"depth": "deep"})
+    url = reverse("portal-follow", args=[existing.number])
+    for n in range(3):
+        response = client.post(url, {"email": f"p{n}@example.org"}, follow=True)
+    assert "Too many attempts" in response.content.decode()
+    assert CaseFollower.objects.count() == 2
