@@ -58,7 +58,7 @@ class CaseFilters(Schema):
     service: Code | None = None
     department: Code | None = Field(None, description="A department code, or `mine`.")
     assignee: Annotated[str, StringConstraints(pattern=r"^(me|unassigned|[1-9][0-9]{0,17})$")] | None = Field(
-        None, description="`me`, `unassigned` or a user id."
+        None, description="`me`, `unassigned` or a user id (city staff only)."
     )
     channel: Literal[tuple(Channel.values)] | None = None
     overdue: bool | None = Field(None, description="`true`: only open cases past their due time.")
@@ -146,13 +146,15 @@ def is_current(if_none_match: str, case) -> bool:
 def list_cases_from(request, cases, filters: CaseFilters) -> dict:
     """One page of `cases` (already limited to what the caller may see) after the filters."""
     values = filters.dict(exclude={"sort", "limit", "after", "before"}, exclude_none=True)
-    if values.get("q") and not request.auth.is_staff:
-        raise ApiError(
-            422,
-            "validation_error",
-            _("Some values are missing or not valid."),
-            fields={"q": [_("Full-text search is for city staff.")]},
-        )
+    if not request.auth.is_staff:  # what residents are not shown, they may not filter by either
+        staff_only = {
+            "q": _("Full-text search is for city staff."),
+            "assignee": _("Filtering by assignee is for city staff."),
+        }
+        refused = {name: [message] for name, message in staff_only.items() if values.get(name)}
+        if refused:
+            invalid = _("Some values are missing or not valid.")
+            raise ApiError(422, "validation_error", invalid, fields=refused)
     if values.pop("overdue", False):
         values["overdue"] = True
     keys = sort_keys(filters.sort)

@@ -17,6 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from civicdesk.accounts.models import STAFF_ROLES
 from civicdesk.areas import locate as area_locate
 from civicdesk.lib.geo import cell_for
 from civicdesk.notify.outbox import queue_case_email, queue_follower_email, queue_staff_email
@@ -83,8 +84,16 @@ def _bump_counter(year, count):
     return row[0] if row else None
 
 
+RESIDENT_LABEL = "resident"
+
+
 def _actor_label(actor):
-    return str(actor) if actor is not None else "system"
+    """Who acted, as the timeline shows it to staff. Never a resident's name or e-mail: that is
+    contact data, which only roles allowed to see it may (audited), and an anonymous report must
+    stay anonymous when its reporter comments while signed in."""
+    if actor is None:
+        return "system"
+    return str(actor) if actor.role in STAFF_ROLES else RESIDENT_LABEL
 
 
 def _event(case, actor, kind, *, changes=None, public=False, message="", at=None):

@@ -1,6 +1,7 @@
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .models import Attachment, Case, CaseEvent, Datatype, Department, Service, ServiceAttribute
@@ -108,6 +109,10 @@ class AttachmentInline(ReadOnlyInline):
 class CaseAdmin(admin.ModelAdmin):
     """Read-only: cases change only through the actions (staff workspace, APIs), so the audit trail holds."""
 
+    def view_on_site(self, case):
+        """The staff case page: the model's own URL is the reporter's private tracking link."""
+        return reverse("staff-case", args=[case.number])
+
     list_display = [
         "number",
         "service",
@@ -124,9 +129,11 @@ class CaseAdmin(admin.ModelAdmin):
     list_select_related = ["service", "department", "assignee"]
     inlines = [EventInline, AttachmentInline]
     show_full_result_count = False
+    # The tracking token is the reporter's key to the case: it is shown to nobody but them.
+    exclude = ["tracking_token"]
 
     def get_readonly_fields(self, request, obj=None):
-        return [f.name for f in Case._meta.fields]
+        return [f.name for f in Case._meta.fields if f.name != "tracking_token"]
 
     def has_add_permission(self, request):
         return False

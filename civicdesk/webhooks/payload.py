@@ -108,8 +108,9 @@ def case_data(case, event) -> dict:
             "at": _iso(event.created_at),
             "public": event.public,
             "changes": {k: v for k, v in event.changes.items() if k in SHARED_CHANGES},
-            # Public messages are what the resident reads on the tracking page; internal ones stay in.
-            "message": event.message if event.public else "",
+            # Staff's public replies go out (decision 22); internal notes stay in, and so do residents'
+            # own comments (a reply "from" the reporter), which often carry names and phone numbers.
+            "message": event.message if event.public and "from" not in event.changes else "",
         },
     }
 

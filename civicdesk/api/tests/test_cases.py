@@ -141,6 +141,15 @@ def test_it_refuses_full_text_search_to_residents(api, pothole_case):
 # ---------------------------------------------------------------- filters and pages
 
 
+def test_it_refuses_the_assignee_filter_to_residents(api, cast, pothole_case):
+    """Residents are not shown who works their case, so they may not probe for it either."""
+    actions.assign(pothole_case, cast.dave, assignee=cast.bob)
+    for value in (str(cast.bob.pk), "unassigned", "me"):
+        response = api("alice").get("/cases", {"assignee": value})
+        assert response.status_code == 422 and "assignee" in error_of(response)["fields"]
+    assert numbers(api("bob").get("/cases", {"assignee": str(cast.bob.pk)})) == [pothole_case.number]
+
+
 def test_it_filters_with_the_queue_filters(api, cast, pothole_case, tree_case):
     erin = api("erin")
     actions.change_status(tree_case, cast.carol, "resolved")

@@ -86,6 +86,8 @@ def test_it_shows_a_case_read_only_with_its_timeline(admin_client, cast):
     assert case.number in page and "Timeline" in page
     assert "Crew booked for Tuesday" in page and "Needs the big truck" in page and "Bob Worker" in page
     assert 'name="_save"' not in page  # no Save button that would only be refused
+    # The reporter's private key to the case is shown nowhere; "view on site" opens the staff page.
+    assert case.tracking_token not in page and f"/staff/cases/{case.number}/" in page
     assert admin_client.get("/admin/cases/case/").status_code == 200
     assert case.number in admin_client.get("/admin/cases/case/").content.decode()
 

@@ -66,6 +66,19 @@ def test_it_hides_the_reporters_contact_details_until_asked(client, cast, case):
         assert "rita@example.org" not in text and "617-555-0100" not in text and "Rita Reporter" not in text
 
 
+def test_a_signed_in_residents_timeline_entries_name_no_one(client, cast, report):
+    """A comment or a "me too" by a signed-in resident (even on an anonymous report) must not show
+    department staff the person's name or e-mail: that is contact data (view_contact, audited)."""
+    anonymous = report(description="Reported without contact")
+    actions.resident_comment(anonymous, "Still there", reporter=cast.alice)
+    actions.follow(anonymous, user=cast.alice)
+    text = show(client, cast.bob, anonymous)
+    assert "Still there" in text and "Resident" in text
+    assert "Alice" not in text and "alice@demo.test" not in text
+    labels = set(anonymous.events.exclude(actor=None).values_list("actor_label", flat=True))
+    assert labels == {"resident"}
+
+
 @override_settings(MAP_TILE_URL="https://tiles.city.test/{z}/{x}/{y}.png")
 def test_it_gives_the_map_its_tiles_and_a_text_alternative(client, cast, case):
     text = show(client, cast.bob, case)

@@ -162,10 +162,12 @@ def test_it_never_sends_personal_data_or_internal_notes(
         case = actions.add_note(case, cast.bob, "Secret internal remark about the caller")
         actions.record_contact_view(case, cast.dave)
         actions.change_status(case, cast.bob, Status.RESOLVED, message="Filled.")
+        actions.resident_comment(case, "Zebulon again: call me on 617 555 0199")
 
     bodies = [body.decode() for _path, _headers, body in receiver.requests]
-    # created; assigned (new -> open, so a status change too); resolved (two types); the public reply
-    assert len(bodies) == 6
+    # created; assigned (new -> open, so a status change too); resolved (two types); the public
+    # reply; the resident's comment (that it came, not what it says)
+    assert len(bodies) == 7
     everything = "\n".join(bodies)
     assert "Huge hole by the bakery" in everything  # the public description does go out
     for private in (
