@@ -22,6 +22,7 @@ from civicdesk.accounts.models import User
 from civicdesk.cases import actions, permissions
 from civicdesk.cases.models import Channel
 from civicdesk.cases.workflow import Status
+from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR
 from civicdesk.staff.paging import decode_cursor, paginate
 from civicdesk.staff.queue import SORTS, filter_cases, sort_keys
 
@@ -62,8 +63,8 @@ class CaseFilters(Schema):
     )
     channel: Literal[tuple(Channel.values)] | None = None
     overdue: bool | None = Field(None, description="`true`: only open cases past their due time.")
-    created_from: date | None = Field(None, ge=date(1900, 1, 1), le=date(9000, 1, 1))
-    created_to: date | None = Field(None, ge=date(1900, 1, 1), le=date(9000, 1, 1))
+    created_from: date | None = Field(None, ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 1, 1))
+    created_to: date | None = Field(None, ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 1, 1))
     q: str | None = Field(None, max_length=200, description="Full-text search (city staff only).")
     sort: Literal[tuple(SORTS)] = DEFAULT_SORT
     limit: int = Field(50, ge=1, le=200)

@@ -7,12 +7,13 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR, in_range
+
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 500
 MAX_IDS = MAX_PAGE_SIZE
 DEFAULT_WINDOW = timedelta(days=90)
 # Dates near datetime's limits overflow when shifted (time zones, the default window): a 500.
-YEARS = (1900, 9000)
 
 
 class Open311Error(Exception):
@@ -45,8 +46,8 @@ def moment(data, name):
         raise bad(name, _("not a date and time; use W3C format, e.g. 2026-01-05T13:15:30-05:00."))
     if parsed.tzinfo is None:
         raise bad(name, _("give a time zone, e.g. 2026-01-05T13:15:30Z or 2026-01-05T13:15:30-05:00."))
-    if not YEARS[0] <= parsed.year <= YEARS[1]:
-        raise bad(name, _("use a year from %(low)d to %(high)d.") % {"low": YEARS[0], "high": YEARS[1]})
+    if not in_range(parsed):
+        raise bad(name, _("use a year from %(low)d to %(high)d.") % {"low": FIRST_YEAR, "high": LAST_YEAR})
     return parsed
 
 

@@ -92,6 +92,8 @@ def report(request, code):
             "service": service,
             "form": form,
             "nearby": nearby,
+            # A re-shown form (errors, or "is it one of these?") cannot give the photos back.
+            "photos_dropped": bool(request.FILES.getlist("photos")),
             "map_tile_url": settings.MAP_TILE_URL,
             "map_center": settings.MAP_CENTER,
         },
@@ -249,7 +251,7 @@ def case_public(request, number):
 def _safe_next(request):
     target = request.POST.get("next", "")
     allowed = url_has_allowed_host_and_scheme(target, {request.get_host()}, require_https=request.is_secure())
-    return target if allowed else None
+    return target if allowed and target.startswith("/") else None  # a path, never a view's name
 
 
 def _case_context(case, **extra):

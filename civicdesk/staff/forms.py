@@ -17,6 +17,7 @@ from civicdesk.cases.attributes import MAX_TEXT
 from civicdesk.cases.forms import answers_from, attribute_fields
 from civicdesk.cases.models import Channel, Department, Priority, Service
 from civicdesk.cases.workflow import NEEDS_REASON, Status, allowed_targets
+from civicdesk.lib.dates import year_limits
 
 # ---------------------------------------------------------------- helpers
 
@@ -193,10 +194,16 @@ class QueueFilterForm(forms.Form):
     channel = forms.ChoiceField(label=_("Channel"), required=False)
     overdue = forms.BooleanField(label=_("Only overdue cases"), required=False)
     created_from = forms.DateField(
-        label=_("Created from"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Created from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=year_limits(),
     )
     created_to = forms.DateField(
-        label=_("Created to"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Created to"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+        validators=year_limits(),
     )
     # An `area` filter (ward, district) belongs here and in queue.FILTERS once areas exist.
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
@@ -243,7 +250,7 @@ class CaseRefsField(forms.Field):
         refs = []
         for item in value or []:
             number, _sep, version = str(item).partition(":")
-            refs.append((number.strip(), int(version) if version.isdigit() else None))
+            refs.append((number.strip(), int(version) if version.isascii() and version.isdigit() else None))
         return refs
 
     def validate(self, value):

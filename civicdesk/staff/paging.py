@@ -16,6 +16,8 @@ from operator import and_, or_
 from django.db.models import F, Q
 from django.utils.dateparse import parse_datetime
 
+from civicdesk.lib.dates import in_range
+
 
 @dataclass(frozen=True)
 class Key:
@@ -126,7 +128,7 @@ def _from_json(model, key, value):
     internal = model._meta.get_field("id" if key.field == "pk" else key.field).get_internal_type()
     if internal == "DateTimeField":
         parsed = parse_datetime(value)
-        if parsed is None:
+        if parsed is None or not in_range(parsed):
             raise ValueError(value)
         return parsed
     if internal.endswith("IntegerField") or internal.endswith("AutoField"):

@@ -11,6 +11,7 @@ from math import isfinite
 from django.utils.translation import gettext as _
 
 from civicdesk.cases.workflow import FINISHED, Status
+from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR, in_range
 
 from .mapping import COLUMNS, Mapping
 
@@ -19,7 +20,6 @@ MAX_ADDRESS = 300
 RESOLVED = {Status.RESOLVED, Status.CLOSED}
 # Dates are accepted in these years only: far enough from datetime's limits (1 and 9999) that moving
 # to UTC or adding a day cannot overflow, and wide enough for any real case.
-FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
 class RowError(Exception):
@@ -127,7 +127,7 @@ class Converter:
             raise RowError(
                 _("bad date “%(value)s” in “%(column)s”") % {"value": text[:40], "column": self._label(field)}
             ) from None
-        if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        if not in_range(value):
             raise RowError(
                 _("date “%(value)s” in “%(column)s” is outside the years %(first)d to %(last)d")
                 % {"value": text[:40], "column": self._label(field), "first": FIRST_YEAR, "last": LAST_YEAR}

@@ -19,9 +19,9 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
 from civicdesk.cases.models import Case, Service
+from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR, in_range
 from civicdesk.lib.ratelimit import client_ip, hit
 
-from .convert import FIRST_YEAR, LAST_YEAR
 from .export import KINDS, PUBLIC_DECIMALS, PUBLIC_FIELDS, Exporter, response
 
 CACHE_SECONDS = 3600
@@ -98,7 +98,7 @@ def _filtered(params):
                 "name": name,
                 "value": text[:40],
             }
-        if not FIRST_YEAR <= days[name].year <= LAST_YEAR:
+        if not in_range(days[name]):
             return None, _(
                 "“%(name)s” must be a date in the years %(first)d to %(last)d; got “%(value)s”."
             ) % {

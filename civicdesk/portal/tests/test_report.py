@@ -98,6 +98,16 @@ def test_it_offers_nearby_open_cases_before_filing(client, cast):
     assert response.status_code == 302 and Case.objects.count() == 2
 
 
+def test_it_asks_for_the_photos_again_when_it_shows_the_form_again(client, cast):
+    actions.submit_case(
+        service=cast.pothole, description="Hole", answers={"depth": "deep"}, latitude=42.3, longitude=-71.1
+    )
+    page = post(client, cast, latitude="42.3001", longitude="-71.1001", photos=jpeg()).content.decode()
+    assert "Is it one of these?" in page and "Choose your photos again" in page
+    page = post(client, cast, latitude="42.3001", longitude="-71.1001").content.decode()
+    assert "Choose your photos again" not in page
+
+
 def test_it_follows_an_existing_case_instead(client, cast):
     existing = actions.submit_case(service=cast.pothole, description="Hole", answers={"depth": "deep"})
     url = reverse("portal-follow", args=[existing.number])

@@ -70,6 +70,9 @@ def test_it_follows_only_to_a_safe_next_page(client, cast):
     url = reverse("portal-follow", args=[case.number])
     response = client.post(url, {"email": "bad", "next": "https://evil.example/phish"})
     assert response.status_code == 302 and response.url == reverse("portal-home")
+    for not_a_path in ("-1", "portal-home", "1e309"):
+        response = client.post(url, {"email": "bad", "next": not_a_path})
+        assert response.status_code == 302 and response.url == reverse("portal-home")
 
 
 def test_it_keeps_the_tracking_link_off_the_public_page(client, cast):

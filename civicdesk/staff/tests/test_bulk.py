@@ -105,3 +105,22 @@ def test_it_answers_htmx_with_the_refreshed_results(client, cast, three):
     text = page_text(response)
     assert text.lstrip().startswith('<div id="queue-results">')
     assert "Updated 3 cases." in text and "Urgent" in text
+
+
+@pytest.mark.parametrize("next_page", ["-1", "1e309", "nan"])
+def test_it_goes_back_to_the_queue_when_next_is_not_a_path(client, cast, three, next_page):
+    client.force_login(cast.bob)
+    data = {"bulk-cases": refs(three), "bulk-action": "priority", "bulk-priority": Priority.URGENT}
+    response = client.post(reverse("staff-bulk"), {**data, "next": next_page})
+    assert response.status_code == 302 and response.url == reverse("staff-queue")
+
+
+def test_it_takes_a_version_that_is_not_an_ascii_number_as_no_version(client, cast, three):
+    client.force_login(cast.bob)
+    data = {
+        "bulk-cases": [f"{three[0].number}:²"],
+        "bulk-action": "priority",
+        "bulk-priority": Priority.URGENT,
+    }
+    response = client.post(reverse("staff-bulk"), data, follow=True)
+    assert response.status_code == 200

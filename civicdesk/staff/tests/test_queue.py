@@ -1,5 +1,7 @@
 """The queue: scoping per role, filters, search, saved views, marks, escaping."""
 
+import base64
+import json
 from datetime import timedelta
 
 import pytest
@@ -156,6 +158,21 @@ def test_it_searches_description_address_number_and_comments(client, cast, city)
 
 def test_it_ignores_invalid_filter_values(client, cast, city):
     response = queue(client, cast.bob, service="no-such", created_from="yesterday", after="garbage")
+    assert numbers(response) == {city["hole"].number, city["crack"].number}
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_it_ignores_dates_outside_the_accepted_years(client, cast, city, day):
+    for name in ("created_from", "created_to"):
+        assert numbers(queue(client, cast.bob, **{name: day})) == {city["hole"].number, city["crack"].number}
+    client.force_login(cast.bob)
+    assert client.get(reverse("staff-export", args=["csv"]), {"created_to": day}).status_code == 200
+
+
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_it_starts_from_the_top_for_a_cursor_with_an_impossible_date(client, cast, city, moment):
+    cursor = base64.urlsafe_b64encode(json.dumps([moment, 1]).encode()).decode().rstrip("=")
+    response = queue(client, cast.bob, sort="newest", after=cursor)
     assert numbers(response) == {city["hole"].number, city["crack"].number}
 
 

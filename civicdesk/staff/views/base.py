@@ -53,8 +53,13 @@ def render_page(request, template, context, *, partial=None, status=200):
 def safe_next(request, fallback):
     """The `next` URL from the request when it points inside this site, else `fallback`."""
     target = request.POST.get("next") or request.GET.get("next")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    # A path, never a bare word: redirect() would take that for the name of a view.
+    if (
+        target
+        and target.startswith("/")
+        and url_has_allowed_host_and_scheme(
+            target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return target
     return fallback
