@@ -3,6 +3,7 @@ question the right control and carry the actions' field errors back to the right
 
 from django import forms
 from django.conf import settings
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from civicdesk.accounts.models import User
@@ -112,7 +113,11 @@ class CommentForm(forms.Form):
 
 
 class ProfileForm(forms.ModelForm):
+    # A choice, not just a widget: the value becomes the language cookie and every e-mail's language.
+    preferred_language = forms.ChoiceField(
+        label=capfirst(_("preferred language")), choices=settings.LANGUAGES
+    )
+
     class Meta:
         model = User
         fields = ["full_name", "phone", "preferred_language", "preferred_channel"]
-        widgets = {"preferred_language": forms.Select(choices=settings.LANGUAGES)}

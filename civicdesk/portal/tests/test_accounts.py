@@ -1,3 +1,4 @@
+import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
 
@@ -40,6 +41,16 @@ def test_it_saves_the_profile_and_language(client, cast):
     assert response.status_code == 302 and response.cookies["django_language"].value == "es"
     cast.alice.refresh_from_db()
     assert (cast.alice.preferred_language, cast.alice.preferred_channel) == ("es", "sms")
+
+
+@pytest.mark.parametrize("language", ["zz;x=1", "de", ""])
+def test_it_refuses_a_language_the_site_does_not_offer(client, cast, language):
+    client.force_login(cast.alice)
+    data = {"full_name": "Alice R", "phone": "", "preferred_language": language, "preferred_channel": "email"}
+    response = client.post(reverse("portal-profile"), data)
+    assert response.status_code == 200 and "django_language" not in response.cookies
+    cast.alice.refresh_from_db()
+    assert cast.alice.preferred_language == "en"
 
 
 def test_it_serves_an_accessible_login_page(client, cast):
