@@ -13,15 +13,11 @@ stack with a real Bearer token (hash look-up, rate-limit counter, JSON rendering
 """
 
 import argparse
-import os
-import sys
-import tempfile
 
 from benchlib import (
-    ROOT,
     civicdesk,
-    database,
-    env,
+    django_in_process,
+    on_generated_database,
     pg_version,
     report,
     scenario,
@@ -48,28 +44,15 @@ def main():
     parser.add_argument("--count", type=int, default=100_000, help="cases to generate without --database-url")
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    args = parser.parse_args()
-    if args.database_url:
-        return run(args)
-    with database("postgresql", name="civicdesk_bench_api") as url:
-        civicdesk(url, "generate_cases", "--count", str(args.count), "--seed", "1", DEBUG="true")
-        civicdesk(url, "dbshell", "--", "-c", "VACUUM ANALYZE")
-        args.database_url = url
-        return run(args)
+    return on_generated_database(parser.parse_args(), run)
 
 
 def run(args):
     civicdesk(args.database_url, "migrate", "api", "--noinput", "-v0", DEBUG="true")
-    with tempfile.TemporaryDirectory(prefix="civicdesk-api-") as tmp:
-        extra = {"CIVICDESK_VAR_DIR": tmp, "MEDIA_ROOT": f"{tmp}/media", "ALLOWED_HOSTS": "testserver"}
-        # The bench must time the API, not its rate limit.
-        os.environ.update(env(args.database_url, **extra))
-        sys.path.insert(0, str(ROOT))
-        import django
+    with django_in_process(args.database_url):
         from django.conf import settings
 
-        django.setup()
-        settings.API_RATE = "1000000/m"
+        settings.API_RATE = "1000000/m"  # the bench must time the API, not its rate limit
         measure(args)
 
 

@@ -12,11 +12,8 @@ network and no web server:
 """
 
 import argparse
-import os
-import sys
-import tempfile
 
-from benchlib import ROOT, env, pg_version, report, scenario, timed_get
+from benchlib import django_in_process, pg_version, report, scenario, timed_get
 
 SCENARIOS = [
     ("default_page", "/open311/v2/requests.json"),
@@ -33,13 +30,7 @@ def main():
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="civicdesk-open311-") as tmp:
-        extra = {"CIVICDESK_VAR_DIR": tmp, "MEDIA_ROOT": f"{tmp}/media", "ALLOWED_HOSTS": "testserver"}
-        os.environ.update(env(args.database_url, **extra))
-        sys.path.insert(0, str(ROOT))
-        import django
-
-        django.setup()
+    with django_in_process(args.database_url):
         measure(args)
 
 

@@ -15,16 +15,11 @@ stack — middleware, session, queries, template — but no network and no web s
 
 import argparse
 import html
-import os
 import re
-import sys
-import tempfile
 
 from benchlib import (
-    ROOT,
-    civicdesk,
-    database,
-    env,
+    django_in_process,
+    on_generated_database,
     pg_version,
     report,
     scenario,
@@ -83,26 +78,14 @@ def main():
     )
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--warmup", type=int, default=3)
-    args = parser.parse_args()
-    if args.database_url:
-        return run(args)
-    with database("postgresql", name="civicdesk_bench_queue") as url:
-        civicdesk(url, "generate_cases", "--count", str(args.count), "--seed", "1", DEBUG="true")
-        civicdesk(url, "dbshell", "--", "-c", "VACUUM ANALYZE")
-        args.database_url = url
-        return run(args)
+    return on_generated_database(parser.parse_args(), run)
 
 
 def run(args):
-    with tempfile.TemporaryDirectory(prefix="civicdesk-queue-") as tmp:
-        # DEBUG off serves static files from a manifest: collect them into a throwaway directory.
-        extra = {"CIVICDESK_VAR_DIR": tmp, "MEDIA_ROOT": f"{tmp}/media", "ALLOWED_HOSTS": "testserver"}
-        os.environ.update(env(args.database_url, **extra))
-        sys.path.insert(0, str(ROOT))
-        import django
+    with django_in_process(args.database_url):
         from django.core.management import call_command
 
-        django.setup()
+        # DEBUG off serves static files from a manifest: collect them into the throwaway directory.
         call_command("collectstatic", "--noinput", verbosity=0)
         measure(args)
 

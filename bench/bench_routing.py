@@ -24,56 +24,18 @@ def setup_and_time(args):
     from django.utils import timezone
 
     from civicdesk.areas import locate
-    from civicdesk.areas.actions import import_file
-    from civicdesk.cases.models import Case, Department, Service
-    from civicdesk.routing.models import RoutingRule
+    from civicdesk.cases.models import Case
     from civicdesk.routing.rules import active_rules, decide
 
-    side = int(args.areas**0.5)
-    features = []
-    for i in range(args.areas):
-        west, south = -71.2 + (i % side) * 0.01, 42.2 + (i // side) * 0.01
-        ring = [
-            [west, south],
-            [west + 0.01, south],
-            [west + 0.01, south + 0.01],
-            [west, south + 0.01],
-            [west, south],
-        ]
-        features.append(
-            {
-                "type": "Feature",
-                "properties": {"name": str(i + 1)},
-                "geometry": {"type": "Polygon", "coordinates": [ring]},
-            }
-        )
-    import_file(json.dumps({"type": "FeatureCollection", "features": features}), "ward", "name")
-    departments = [Department.objects.create(code=f"d{i}", name=f"Dept {i}") for i in range(10)]
-    services = [
-        Service.objects.create(
-            code=f"s{i}", name=f"Service {i}", group=f"G{i % 5}", default_department=departments[i % 10]
-        )
-        for i in range(30)
-    ]
+    _import_grid(args.areas)
     rng = random.Random(1)
-    words = ["oak", "gas", "flood", "school", "needle", "wires", "smell", "bridge", "rat", "ice"]
-    for n in range(args.rules):
-        rule = RoutingRule.objects.create(
-            order=n,
-            name=f"rule {n}",
-            set_department=rng.choice(departments),
-            areas=", ".join(f"ward:{rng.randint(1, args.areas)}" for _ in range(rng.randint(0, 3))),
-            keywords=rng.choice(["", "", ", ".join(rng.sample(words, 2))]),
-            channels=rng.choice([[], [], ["phone"], ["web", "api"]]),
-            weekdays=rng.choice([[], [], [0, 1, 2, 3, 4], [5, 6]]),
-        )
-        rule.services.set(rng.sample(services, rng.randint(1, 3)))
+    services = _make_rules(args.rules, args.areas, rng)
     locate.invalidate()
     active_rules()
     cases = [
         Case(
             service=rng.choice(services),
-            description=" ".join(rng.sample(words + ["hole"] * 5, 4)),
+            description=" ".join(rng.sample(WORDS + ["hole"] * 5, 4)),
             channel=rng.choice(["web", "phone", "api"]),
             priority=3,
             created_at=timezone.now(),
@@ -90,6 +52,54 @@ def setup_and_time(args):
         timings.append(time.perf_counter() - started)
     timings.sort()
     return timings, matched
+
+
+WORDS = ["oak", "gas", "flood", "school", "needle", "wires", "smell", "bridge", "rat", "ice"]
+
+
+def _import_grid(count):
+    """`count` wards as a square grid of 0.01° cells from (-71.2, 42.2)."""
+    from civicdesk.areas.actions import import_file
+
+    side = int(count**0.5)
+    features = []
+    for i in range(count):
+        west, south = -71.2 + (i % side) * 0.01, 42.2 + (i // side) * 0.01
+        ring = [[west, south], [west + 0.01, south], [west + 0.01, south + 0.01], [west, south + 0.01]]
+        features.append(
+            {
+                "type": "Feature",
+                "properties": {"name": str(i + 1)},
+                "geometry": {"type": "Polygon", "coordinates": [[*ring, ring[0]]]},
+            }
+        )
+    import_file(json.dumps({"type": "FeatureCollection", "features": features}), "ward", "name")
+
+
+def _make_rules(count, areas, rng):
+    """10 departments, 30 services and `count` random rules over them; the services."""
+    from civicdesk.cases.models import Department, Service
+    from civicdesk.routing.models import RoutingRule
+
+    departments = [Department.objects.create(code=f"d{i}", name=f"Dept {i}") for i in range(10)]
+    services = [
+        Service.objects.create(
+            code=f"s{i}", name=f"Service {i}", group=f"G{i % 5}", default_department=departments[i % 10]
+        )
+        for i in range(30)
+    ]
+    for n in range(count):
+        rule = RoutingRule.objects.create(
+            order=n,
+            name=f"rule {n}",
+            set_department=rng.choice(departments),
+            areas=", ".join(f"ward:{rng.randint(1, areas)}" for _ in range(rng.randint(0, 3))),
+            keywords=rng.choice(["", "", ", ".join(rng.sample(WORDS, 2))]),
+            channels=rng.choice([[], [], ["phone"], ["web", "api"]]),
+            weekdays=rng.choice([[], [], [0, 1, 2, 3, 4], [5, 6]]),
+        )
+        rule.services.set(rng.sample(services, rng.randint(1, 3)))
+    return services
 
 
 def main():

@@ -96,6 +96,32 @@ def database(kind, name=None):
             yield url
 
 
+def on_generated_database(args, run):
+    """`run(args)` on `args.database_url`, or else on a new PostgreSQL database of `args.count`
+    generated cases (seed 1, analysed so the plans are production's), dropped afterwards."""
+    if args.database_url:
+        return run(args)
+    with database("postgresql") as url:
+        civicdesk(url, "generate_cases", "--count", str(args.count), "--seed", "1", DEBUG="true")
+        civicdesk(url, "dbshell", "--", "-c", "VACUUM ANALYZE")
+        args.database_url = url
+        return run(args)
+
+
+@contextmanager
+def django_in_process(database_url):
+    """Django set up in this process on `database_url` with production settings (DEBUG off) for
+    `django.test.Client`, its files in a throwaway directory."""
+    with tempfile.TemporaryDirectory(prefix="civicdesk-bench-") as tmp:
+        extra = {"CIVICDESK_VAR_DIR": tmp, "MEDIA_ROOT": f"{tmp}/media", "ALLOWED_HOSTS": "testserver"}
+        os.environ.update(env(database_url, **extra))
+        sys.path.insert(0, str(ROOT))
+        import django
+
+        django.setup()
+        yield
+
+
 def sqlite_version():
     import sqlite3
 

@@ -4,6 +4,10 @@ Far from Python's datetime limits, so shifting a date by a time zone, a day or a
 never overflow into a server error.
 """
 
+from datetime import date
+
+from django.core.validators import MaxValueValidator, MinValueValidator
+
 FIRST_YEAR, LAST_YEAR = 1900, 9000
 
 
@@ -14,8 +18,4 @@ def in_range(value):
 
 def year_limits():
     """Validators keeping a form's date field within the accepted years."""
-    from datetime import date
-
-    from django.core.validators import MaxValueValidator, MinValueValidator
-
     return [MinValueValidator(date(FIRST_YEAR, 1, 1)), MaxValueValidator(date(LAST_YEAR, 1, 1))]

@@ -28,16 +28,14 @@ PREFIX_MIN_LENGTH = 3
 _WORD = re.compile(r"[^\W_]+")
 CASE_NUMBER = re.compile(r"\d{2}-\d{6}")  # as civicdesk.cases.actions.next_numbers makes them
 
-# Must stay character-for-character the same as the index expressions below, or PostgreSQL
-# will not use the indexes.
-_PG_CASE_DOCUMENT = (
-    "to_tsvector('simple'::regconfig, "
-    "regexp_replace(number || ' ' || description || ' ' || address, '[^[:alnum:]]+', ' ', 'g'))"
-)
+# One template for every document: the queries must stay character-for-character the same as the
+# index expressions below, or PostgreSQL will not use the indexes.
+_PG_DOCUMENT = "to_tsvector('simple'::regconfig, regexp_replace({text}, '[^[:alnum:]]+', ' ', 'g'))"
+_PG_CASE_DOCUMENT = _PG_DOCUMENT.format(text="number || ' ' || description || ' ' || address")
 # The messages searched: replies and notes (residents' comments are replies). Routing and status
 # events carry system text ("Routed to Public Works…") that would make every case match.
 _SEARCHED_EVENTS = "kind IN ('reply', 'note') AND message <> ''"
-_PG_MESSAGE_DOCUMENT = "to_tsvector('simple'::regconfig, regexp_replace(message, '[^[:alnum:]]+', ' ', 'g'))"
+_PG_MESSAGE_DOCUMENT = _PG_DOCUMENT.format(text="message")
 
 POSTGRES_SCHEMA = [
     f"CREATE INDEX IF NOT EXISTS case_search_idx ON cases_case USING gin ({_PG_CASE_DOCUMENT})",
@@ -206,10 +204,7 @@ class _Matches(Func):
     def as_sql(self, compiler, connection, **extra_context):
         *columns, (query, query_params) = (compiler.compile(e) for e in self.source_expressions)
         document = " || ' ' || ".join(sql for sql, _params in columns)
-        sql = (
-            f"to_tsvector('simple'::regconfig, regexp_replace({document}, '[^[:alnum:]]+', ' ', 'g')) "
-            f"@@ to_tsquery('simple'::regconfig, {query})"
-        )
+        sql = f"{_PG_DOCUMENT.format(text=document)} @@ to_tsquery('simple'::regconfig, {query})"
         return sql, [*(p for _sql, params in columns for p in params), *query_params]
 
 
