@@ -616,14 +616,7 @@ def resident_comment(case, message="", *, photos=(), reporter=None):
     with removed_on_error(), transaction.atomic():
         case = _locked(case)
         if message:
-            _event(
-                case,
-                reporter,
-                EventKind.REPLY,
-                public=True,
-                message=message,
-                changes={"from": [None, "reporter"]},
-            )
+            _event(case, reporter, EventKind.COMMENT, public=True, message=message)
         for photo in photos:
             _attach(case, reporter, photo, public=True)
         if case.status == Status.WAITING_ON_RESIDENT:

@@ -345,6 +345,7 @@ class EventKind(models.TextChoices):
     PRIORITY = "priority", _("Priority changed")
     RECATEGORISED = "recategorised", _("Service changed")
     REPLY = "reply", _("Public reply")
+    COMMENT = "comment", _("Resident comment")
     NOTE = "note", _("Internal note")
     ATTACHMENT = "attachment", _("Photo added")
     MERGED = "merged", _("Merged as duplicate")

@@ -32,9 +32,11 @@ CASE_NUMBER = re.compile(r"\d{2}-\d{6}")  # as civicdesk.cases.actions.next_numb
 # index expressions below, or PostgreSQL will not use the indexes.
 _PG_DOCUMENT = "to_tsvector('simple'::regconfig, regexp_replace({text}, '[^[:alnum:]]+', ' ', 'g'))"
 _PG_CASE_DOCUMENT = _PG_DOCUMENT.format(text="number || ' ' || description || ' ' || address")
-# The messages searched: replies and notes (residents' comments are replies). Routing and status
-# events carry system text ("Routed to Public Works…") that would make every case match.
-_SEARCHED_EVENTS = "kind IN ('reply', 'note') AND message <> ''"
+# The messages searched: staff replies, internal notes and residents' comments. Routing and status
+# events carry system text ("Routed to Public Works…") that would make every case match. The SQL
+# below spells the same list out.
+SEARCHED_KINDS = ["reply", "note", "comment"]
+_SEARCHED_EVENTS = "kind IN ('reply', 'note', 'comment') AND message <> ''"
 _PG_MESSAGE_DOCUMENT = _PG_DOCUMENT.format(text="message")
 
 POSTGRES_SCHEMA = [
@@ -72,27 +74,27 @@ AFTER UPDATE OF number, description, address ON cases_case BEGIN
 END""",
     # Only what people wrote (replies, notes, residents' comments) is indexed, not system messages.
     "case_event_fts_insert": """CREATE TRIGGER IF NOT EXISTS case_event_fts_insert
-AFTER INSERT ON cases_caseevent WHEN new.kind IN ('reply', 'note') AND new.message <> '' BEGIN
+AFTER INSERT ON cases_caseevent WHEN new.kind IN ('reply', 'note', 'comment') AND new.message <> '' BEGIN
   INSERT INTO case_event_fts(rowid, message) VALUES (new.id, new.message);
 END""",
     "case_event_fts_delete": """CREATE TRIGGER IF NOT EXISTS case_event_fts_delete
-AFTER DELETE ON cases_caseevent WHEN old.kind IN ('reply', 'note') AND old.message <> '' BEGIN
+AFTER DELETE ON cases_caseevent WHEN old.kind IN ('reply', 'note', 'comment') AND old.message <> '' BEGIN
   INSERT INTO case_event_fts(case_event_fts, rowid, message) VALUES ('delete', old.id, old.message);
 END""",
     # Events are append-only; this only guards against a direct UPDATE from outside the app.
     "case_event_fts_update": """CREATE TRIGGER IF NOT EXISTS case_event_fts_update
 AFTER UPDATE OF kind, message ON cases_caseevent BEGIN
   INSERT INTO case_event_fts(case_event_fts, rowid, message)
-  SELECT 'delete', old.id, old.message WHERE old.kind IN ('reply', 'note') AND old.message <> '';
+  SELECT 'delete', old.id, old.message WHERE old.kind IN ('reply', 'note', 'comment') AND old.message <> '';
   INSERT INTO case_event_fts(rowid, message)
-  SELECT new.id, new.message WHERE new.kind IN ('reply', 'note') AND new.message <> '';
+  SELECT new.id, new.message WHERE new.kind IN ('reply', 'note', 'comment') AND new.message <> '';
 END""",
 }
 SQLITE_REBUILD = [
     "INSERT INTO case_fts(case_fts) VALUES ('rebuild')",
     "INSERT INTO case_event_fts(case_event_fts) VALUES ('delete-all')",
     "INSERT INTO case_event_fts(rowid, message) SELECT id, message FROM cases_caseevent "
-    "WHERE kind IN ('reply', 'note') AND message <> ''",
+    "WHERE kind IN ('reply', 'note', 'comment') AND message <> ''",
 ]
 SQLITE_DROP = [
     *(f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS),
@@ -149,7 +151,7 @@ _PG_IN_MESSAGES = (
 _SQLITE_IN_CASE = "SELECT rowid AS id FROM case_fts WHERE case_fts MATCH %s"
 _SQLITE_IN_MESSAGES = (
     "SELECT e.case_id FROM case_event_fts JOIN cases_caseevent e ON e.id = case_event_fts.rowid "
-    "WHERE case_event_fts MATCH %s AND e.kind IN ('reply', 'note') AND (e.public OR %s)"
+    "WHERE case_event_fts MATCH %s AND e.kind IN ('reply', 'note', 'comment') AND (e.public OR %s)"
 )
 
 
@@ -211,7 +213,7 @@ class _Matches(Func):
 def _row_matches(query, include_internal):
     from civicdesk.cases.models import CaseEvent
 
-    messages = CaseEvent.objects.filter(case=OuterRef("pk"), kind__in=["reply", "note"]).exclude(message="")
+    messages = CaseEvent.objects.filter(case=OuterRef("pk"), kind__in=SEARCHED_KINDS).exclude(message="")
     if not include_internal:
         messages = messages.filter(public=True)
     # A scalar sub-query (first match or NULL) rather than EXISTS: PostgreSQL would turn an EXISTS
@@ -226,9 +228,7 @@ def _substring_match(term, include_internal):
     """Other databases: a slow substring scan, good enough for a trial run."""
     from civicdesk.cases.models import CaseEvent
 
-    events = CaseEvent.objects.filter(
-        case=OuterRef("pk"), kind__in=["reply", "note"], message__icontains=term
-    )
+    events = CaseEvent.objects.filter(case=OuterRef("pk"), kind__in=SEARCHED_KINDS, message__icontains=term)
     if not include_internal:
         events = events.filter(public=True)
     return (
@@ -255,6 +255,16 @@ def uninstall_search_schema(connection):
         _execute(connection, POSTGRES_DROP)
     elif connection.vendor == "sqlite":
         _execute(connection, SQLITE_DROP)
+
+
+def reindex_messages(connection):
+    """Rebuild the index of messages, after a change to which kinds of event it holds."""
+    if connection.vendor == "postgresql":
+        _execute(connection, [POSTGRES_DROP[1], POSTGRES_SCHEMA[1]])
+    elif connection.vendor == "sqlite":
+        triggers = [name for name in SQLITE_TRIGGERS if name.startswith("case_event_fts")]
+        drops = [f"DROP TRIGGER IF EXISTS {name}" for name in triggers]
+        _execute(connection, [*drops, *(SQLITE_TRIGGERS[name] for name in triggers), *SQLITE_REBUILD[1:]])
 
 
 def ensure_search_schema(connection):

@@ -118,7 +118,7 @@ def event_summary(event):
         return _("Status changed to “%(status)s”.") % {"status": Status(changes["status"][1]).label}
     if event.kind == EventKind.MERGED and "duplicate_of" in changes:
         return _("Merged as a duplicate of %(number)s.") % {"number": changes["duplicate_of"][1]}
-    if event.kind == EventKind.REPLY and "from" in changes:
+    if event.kind == EventKind.COMMENT:
         return _("The reporter added a comment.")
     return str(EventKind(event.kind).label)
 

@@ -87,8 +87,8 @@ def _set_expected(case, when):
 def _is_first_response(clock, event):
     if clock.responded_at is not None or not event.public or event.kind not in RESPONSE_KINDS:
         return False
-    # A response is something city staff said or did for the resident, not the resident's own comment.
-    return event.actor is not None and event.actor.is_city_staff and not event.changes.get("from")
+    # A response is something city staff said or did for the resident.
+    return event.actor is not None and event.actor.is_city_staff
 
 
 def _record_response(clock, when):

@@ -45,7 +45,6 @@ SHARED_CHANGES = {
     "children",
     "followers",
     "attachment",
-    "from",
 }
 
 
@@ -57,7 +56,7 @@ def event_types(case, event) -> list[str]:
     old, new = event.changes.get("status") or (None, None)
     if old is not None and old != new:
         types += [WebhookEvent.STATUS_CHANGED, *([FINAL_TYPES[new]] if new in FINAL_TYPES else [])]
-    if event.kind == EventKind.REPLY and event.public:
+    if event.kind in (EventKind.REPLY, EventKind.COMMENT) and event.public:
         types.append(WebhookEvent.PUBLIC_COMMENT)
     elif event.kind in UPDATE_KINDS and _worth_an_update(case, event):
         types.append(WebhookEvent.UPDATED)
@@ -109,8 +108,8 @@ def case_data(case, event) -> dict:
             "public": event.public,
             "changes": {k: v for k, v in event.changes.items() if k in SHARED_CHANGES},
             # Staff's public replies go out (decision 22); internal notes stay in, and so do residents'
-            # own comments (a reply "from" the reporter), which often carry names and phone numbers.
-            "message": event.message if event.public and "from" not in event.changes else "",
+            # own comments, which often carry names and phone numbers.
+            "message": event.message if event.public and event.kind != EventKind.COMMENT else "",
         },
     }
 

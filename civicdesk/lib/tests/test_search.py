@@ -77,6 +77,11 @@ def test_it_finds_words_in_replies_and_notes(cast, cases):
     assert found("chainsaw", include_internal=False) == {cases["oak"].number}
 
 
+def test_it_finds_words_in_residents_comments(cast, cases):
+    actions.resident_comment(cases["lamp"], "It buzzes like a wasp")
+    assert found("wasp") == found("wasp", include_internal=False) == {cases["lamp"].number}
+
+
 def test_it_matches_words_spread_over_the_case_and_its_messages(cast, cases):
     actions.reply(cases["oak"], cast.root, "Chainsaw crew booked")
     assert found("oak chainsaw") == {cases["oak"].number}

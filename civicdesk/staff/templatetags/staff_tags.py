@@ -24,7 +24,7 @@ FIELD_LABELS = {
     "followers": gettext_lazy("People following"),
 }
 # Keys whose values mean nothing to a reader (the event's kind already says what happened).
-HIDDEN_KEYS = {"attachment", "from"}
+HIDDEN_KEYS = {"attachment"}
 
 
 @register.filter
