@@ -35,6 +35,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CITY_NAME = os.environ.get("CITY_NAME", "Riverton")
+# Where phone numbers written without a country code are read as local (ISO 3166 code), for masking
+# them in what the public sees.
+PHONE_REGION = os.environ.get("PHONE_REGION", "US")
 
 INSTALLED_APPS = [
     "django.contrib.admin",

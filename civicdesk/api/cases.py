@@ -19,7 +19,7 @@ from ninja import Field, Header, Query, Router, Schema
 from pydantic import StringConstraints
 
 from civicdesk.accounts.models import User
-from civicdesk.cases import actions, permissions
+from civicdesk.cases import actions, disclosure, permissions
 from civicdesk.cases.models import Channel
 from civicdesk.cases.workflow import Status
 from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR
@@ -44,7 +44,7 @@ from .schemas import (
     PriorityIn,
     StatusIn,
 )
-from .serialize import attachment_dict, case_dict, contact_dict, event_dict, render
+from .serialize import attachment_dict, audience, case_dict, contact_dict, event_dict, render
 
 router = Router(tags=["cases"], auth=SIGNED_IN)
 
@@ -213,9 +213,7 @@ def read_case(
 def read_timeline(request, number: CaseNumber):
     """Every event for staff (internal notes included); public events only for residents."""
     case = get_case(request, number)
-    events = case.events.order_by("created_at", "id")
-    if not request.auth.is_staff:
-        events = events.filter(public=True)
+    events = disclosure.events(case, audience(request.auth)).order_by("created_at", "id")
     return [event_dict(e, request.auth) for e in events]
 
 
@@ -223,9 +221,7 @@ def read_timeline(request, number: CaseNumber):
 def list_attachments(request, number: CaseNumber):
     """Photo metadata and addresses; internal photos for staff only."""
     case = get_case(request, number)
-    photos = case.attachments.order_by("created_at", "id")
-    if not request.auth.is_staff:
-        photos = photos.filter(public=True)
+    photos = disclosure.photos(case, audience(request.auth)).order_by("created_at", "id")
     return [attachment_dict(request, a) for a in photos]
 
 

@@ -1,8 +1,9 @@
 """Model rows to API dictionaries, with what each caller may see.
 
-Residents get their own cases without the staff-only fields (assignee, tags, areas, external ids),
-and timelines without internal events or names of staff. Reporter contact details are added only by
-the single-case read, for roles allowed `view_contact` (and that read is audited).
+What each caller sees is the disclosure policy's: staff see the staff view; residents (who reach
+only their own cases) the reporter's view, without the staff-only fields (assignee, tags, areas,
+external ids), internal events or names of staff. Reporter contact details are added only by the
+single-case read, for roles allowed `view_contact` (and that read is audited).
 """
 
 from functools import cache
@@ -12,30 +13,39 @@ from django.urls import reverse
 from django.utils import timezone
 from pydantic import TypeAdapter
 
+from civicdesk.cases import disclosure
+from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.models import localized
+
+
+def audience(caller) -> Audience:
+    return Audience.STAFF if caller.is_staff else Audience.REPORTER
 
 
 def case_dict(case, caller, now=None) -> dict:
     now = now or timezone.now()
-    staff = caller.is_staff
+    seen = audience(caller)
+    staff = disclosure.view(seen).staff_names
+    routing = disclosure.view(seen).routing
+    latitude, longitude = disclosure.location(case, seen)
     return {
         "number": case.number,
         "service": case.service.code,
         "service_name": str(case.service),
         "status": case.status,
-        "status_reason": case.status_reason,
+        "status_reason": disclosure.reason(case, seen),
         "priority": case.priority,
         "channel": case.channel,
         "department": case.department.code if case.department_id else None,
         "assignee": _person(case.assignee) if staff and case.assignee_id else None,
-        "description": case.description,
-        "address": case.address,
-        "latitude": case.latitude,
-        "longitude": case.longitude,
+        "description": disclosure.description(case, seen),
+        "address": disclosure.address(case, seen),
+        "latitude": latitude,
+        "longitude": longitude,
         "attributes": case.attributes,
-        "tags": list(case.tags) if staff else None,
-        "areas": dict(case.areas) if staff else None,
-        "external_ids": dict(case.external_ids) if staff else None,
+        "tags": list(case.tags) if routing else None,
+        "areas": dict(case.areas) if routing else None,
+        "external_ids": dict(case.external_ids) if routing else None,
         "parent": _number_of(case, "parent"),
         "duplicate_of": _number_of(case, "duplicate_of"),
         "overdue": bool(case.expected_at and case.expected_at < now and case.is_active),
@@ -70,16 +80,20 @@ RESIDENT_CHANGES = {"status"}
 
 
 def event_dict(event, caller) -> dict:
-    staff = caller.is_staff
-    changes = event.changes if staff else {k: v for k, v in event.changes.items() if k in RESIDENT_CHANGES}
+    seen = audience(caller)
+    changes = (
+        event.changes
+        if seen == Audience.STAFF
+        else {k: v for k, v in event.changes.items() if k in RESIDENT_CHANGES}
+    )
     return {
         "id": event.pk,
         "kind": event.kind,
         "created_at": event.created_at,
         "public": event.public,
-        "message": event.message,
+        "message": disclosure.message(event, seen),
         "changes": changes,
-        "actor": (event.actor_label or None) if staff else None,
+        "actor": disclosure.actor(event, seen),
     }
 
 

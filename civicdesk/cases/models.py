@@ -333,9 +333,6 @@ class Case(models.Model):
     def has_location(self):
         return self.latitude is not None and self.longitude is not None
 
-    def public_events(self):
-        return self.events.filter(public=True)
-
 
 class EventKind(models.TextChoices):
     SUBMITTED = "submitted", _("Submitted")

@@ -1,11 +1,14 @@
-"""CivicDesk objects as Open311 structures. Only public facts: never reporter details, internal
-notes, tracking tokens or what an API client sent about its user."""
+"""CivicDesk objects as Open311 structures: what the disclosure policy lets the Open311 audience see
+(never reporter details, internal notes, tracking tokens or what an API client sent about its user;
+free text with identifiers masked)."""
 
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from civicdesk.cases import disclosure
+from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.models import EventKind, Status
 from civicdesk.cases.workflow import ACTIVE
 
@@ -71,23 +74,24 @@ def request(case, photo_id=None, notes=None, numbers=None):
     """One case as an Open311 request. `notes` (a list) switches on the `extensions=true` fields;
     `numbers` maps the ids of linked cases (parent, original) to their numbers."""
     submission = getattr(case, "open311_submission", None)
+    latitude, longitude = disclosure.location(case, Audience.OPEN311)
     data = {
         "service_request_id": case.number,
         "status": open_closed(case.status),
-        "status_notes": case.status_reason or None,
+        "status_notes": disclosure.reason(case, Audience.OPEN311) or None,
         "service_name": case.service.localized("name"),
         "service_code": case.service.code,
-        "description": case.description or None,
+        "description": disclosure.description(case, Audience.OPEN311) or None,
         "agency_responsible": str(case.department) if case.department else None,
         "service_notice": service_notice(case),
         "requested_datetime": w3c(case.created_at),
         "updated_datetime": w3c(case.updated_at),
         "expected_datetime": w3c(case.expected_at),
-        "address": case.address or None,
+        "address": disclosure.address(case, Audience.OPEN311) or None,
         "address_id": (submission.address_id or None) if submission else None,
         "zipcode": None,
-        "lat": case.latitude,
-        "long": case.longitude,
+        "lat": latitude,
+        "long": longitude,
         "media_url": photo_url(photo_id) if photo_id else None,
     }
     if notes is not None:
@@ -104,7 +108,7 @@ def request(case, photo_id=None, notes=None, numbers=None):
 
 
 def note(event):
-    """A public timeline event without its free text (replies and comments can name people)."""
+    """A timeline event without its free text (replies and comments can name people)."""
     return {
         "datetime": w3c(event.created_at),
         "type": event.kind,
@@ -145,7 +149,7 @@ def update(event, number):
         "service_request_id": number,
         "status": UPDATE_STATUS.get(status, "OPEN"),
         "updated_datetime": w3c(event.created_at),
-        "description": event.message or event_summary(event),
+        "description": disclosure.message(event, Audience.OPEN311) or event_summary(event),
         "media_url": None,
     }
 

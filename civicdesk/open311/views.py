@@ -15,6 +15,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from civicdesk.cases import disclosure
+from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.models import Attachment, Case, CaseEvent, EventKind, Service
 from civicdesk.cases.workflow import ACTIVE, FINISHED
 
@@ -247,7 +249,7 @@ def _page(cases, extensions):
     ids = [case.pk for case in cases]
     photos = {}
     for case_id, photo_id in (
-        Attachment.objects.filter(case_id__in=ids, public=True)
+        disclosure.photos(Attachment.objects.filter(case_id__in=ids), Audience.OPEN311)
         .order_by("-created_at", "-id")
         .values_list("case_id", "pk")
     ):
@@ -256,7 +258,7 @@ def _page(cases, extensions):
     if extensions:
         linked = {c.parent_id for c in cases} | {c.duplicate_of_id for c in cases}
         numbers = dict(Case.objects.filter(pk__in=linked - {None}).values_list("pk", "number"))
-        events = CaseEvent.objects.filter(case_id__in=ids, public=True).only(
+        events = disclosure.events(CaseEvent.objects.filter(case_id__in=ids), Audience.OPEN311).only(
             "case_id", "created_at", "kind", "changes"
         )
         for event in events.order_by("created_at", "id"):
@@ -277,7 +279,8 @@ UPDATE_KINDS = [EventKind.ACKNOWLEDGED, EventKind.STATUS, EventKind.REOPENED]
 def updates(request, fmt, data):
     """Public status changes in a time window, oldest first, for clients that sync (FixMyStreet)."""
     query = read_query(data)
-    events = CaseEvent.objects.filter(public=True, kind__in=UPDATE_KINDS).select_related("case")
+    events = disclosure.events(CaseEvent.objects.filter(kind__in=UPDATE_KINDS), Audience.OPEN311)
+    events = events.select_related("case")
     if query.start is not None:
         events = events.filter(created_at__gte=query.start)
     if query.end is not None:

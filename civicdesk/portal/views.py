@@ -15,9 +15,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from civicdesk.cases import actions, permissions
+from civicdesk.cases import actions, disclosure, permissions
+from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.forms import add_action_errors
-from civicdesk.cases.models import Attachment, Case, CaseFollower, EventKind, Service
+from civicdesk.cases.models import Attachment, Case, CaseFollower, Service
 from civicdesk.lib.geo import nearby_cells
 from civicdesk.lib.ratelimit import client_ip, hit
 
@@ -110,7 +111,8 @@ def _nearby_open_cases(service, data):
     if data.get("latitude") is None or data.get("longitude") is None:
         return []
     cells = nearby_cells(data["latitude"], data["longitude"])
-    return list(Case.objects.open().filter(service=service, geo_cell__in=cells).order_by("-created_at")[:5])
+    nearby = Case.objects.open().filter(service=service, geo_cell__in=cells).order_by("-created_at")[:5]
+    return [_disclosed(case, Audience.PUBLIC_PAGE) for case in nearby]
 
 
 def _submit(request, form, service, language):
@@ -225,27 +227,15 @@ def track(request, token):
         else:
             messages.success(request, _("Thank you. Your comment was added to the case."))
             return redirect("portal-track", token=token)
-    return render(request, "portal/track.html", _case_context(case, form=form, private=True))
-
-
-# What the world may see of a case: its progress, not what anyone wrote (replies can name people).
-WORLD_KINDS = {
-    EventKind.SUBMITTED,
-    EventKind.ACKNOWLEDGED,
-    EventKind.STATUS,
-    EventKind.REOPENED,
-    EventKind.MERGED,
-    EventKind.FOLLOWED,
-}
+    return render(
+        request, "portal/track.html", _case_context(case, Audience.REPORTER, form=form, private=True)
+    )
 
 
 def case_public(request, number):
     """A case's public page: its progress, without messages, contact details or the tracking link."""
     case = get_object_or_404(Case.objects.select_related("service"), number=number)
-    context = _case_context(case, private=False)
-    context["events"] = context["events"].filter(kind__in=WORLD_KINDS)
-    context["hide_messages"] = True
-    return render(request, "portal/track.html", context)
+    return render(request, "portal/track.html", _case_context(case, Audience.PUBLIC_PAGE, private=False))
 
 
 def _safe_next(request):
@@ -254,11 +244,21 @@ def _safe_next(request):
     return target if allowed and target.startswith("/") else None  # a path, never a view's name
 
 
-def _case_context(case, **extra):
+def _disclosed(case, audience):
+    """`case` with the description and place `audience` may read, for the templates."""
+    case.shown_description = disclosure.description(case, audience)
+    case.shown_address = disclosure.address(case, audience)
+    return case
+
+
+def _case_context(case, audience, **extra):
+    events = list(disclosure.events(case, audience))
+    for event in events:
+        event.shown_message = disclosure.message(event, audience)
     return {
-        "case": case,
-        "events": case.public_events().select_related("actor"),
-        "photos": case.attachments.filter(public=True),
+        "case": _disclosed(case, audience),
+        "events": events,
+        "photos": disclosure.photos(case, audience),
         **extra,
     }
 

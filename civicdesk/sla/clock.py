@@ -7,6 +7,8 @@ transaction, so a clock never disagrees with the timeline. Escalations are sched
 
 from datetime import timedelta
 
+from civicdesk.cases import disclosure
+from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.models import Case, EventKind
 from civicdesk.cases.workflow import ACTIVE, Status
 from civicdesk.lib import businesstime
@@ -85,10 +87,11 @@ def _set_expected(case, when):
 
 
 def _is_first_response(clock, event):
-    if clock.responded_at is not None or not event.public or event.kind not in RESPONSE_KINDS:
+    if clock.responded_at is not None or event.kind not in RESPONSE_KINDS:
         return False
-    # A response is something city staff said or did for the resident.
-    return event.actor is not None and event.actor.is_city_staff
+    # A response is something city staff said or did that the resident sees.
+    seen = disclosure.sees(event, Audience.REPORTER)
+    return seen and event.actor is not None and event.actor.is_city_staff
 
 
 def _record_response(clock, when):

@@ -4,8 +4,9 @@ A queryset becomes rows with `values_list(...).iterator()` (a server-side cursor
 and each batch of ROWS_PER_FETCH rows is encoded at once and leaves as one chunk. PostgreSQL
 formats the timestamps and reads the area names itself, byte for byte what the Python path (used
 on SQLite) writes; every export ends with the point (rounded in public ones) and the areas. Which
-fields go out is a list of `Field`s: the staff set and the public set differ, and neither carries
-reporter contact details (bulk export of personal data is a separate, audited privacy feature).
+fields go out, and how precise the point is, the disclosure policy says for each audience
+(`cases.disclosure.columns`): the staff set and the open-data set differ, and neither carries
+reporter contact details.
 """
 
 import csv
@@ -14,6 +15,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from itertools import batched
 
 from django.db import connections
@@ -24,11 +26,9 @@ from django.http import StreamingHttpResponse
 from django.utils import timezone
 
 from civicdesk.areas.models import AreaLayer
+from civicdesk.cases import disclosure
 
 ROWS_PER_FETCH = 2000
-# Public coordinates keep 3 decimals: ~110 m north-south, ~85 m east-west at 40° latitude, a block,
-# so a point no longer names a house (whose resident may be the reporter).
-PUBLIC_DECIMALS = 3
 
 KINDS = {
     "csv": "text/csv; charset=utf-8",
@@ -51,15 +51,12 @@ def _iso(value: datetime | None):
     return value.isoformat() if value is not None else None
 
 
-def _rounded(value):
-    return round(value, PUBLIC_DECIMALS) if value is not None else None
-
-
-STAFF_FIELDS = (
+FIELDS = (
     Field("number", "number"),
     Field("service", "service__code"),
     Field("service_name", "service__name"),
     Field("department", "department__code"),
+    Field("department_name", "department__name"),
     Field("status", "status"),
     Field("priority", "priority"),
     Field("channel", "channel"),
@@ -76,17 +73,11 @@ STAFF_FIELDS = (
     Field("source", "source"),
     Field("source_id", "source_id"),
 )
-PUBLIC_FIELDS = (
-    Field("number", "number"),
-    Field("service", "service__code"),
-    Field("service_name", "service__name"),
-    Field("department", "department__code"),
-    Field("department_name", "department__name"),
-    Field("status", "status"),
-    Field("created_at", "created_at", _iso),
-    Field("updated_at", "updated_at", _iso),
-    Field("closed_at", "closed_at", _iso),
-)
+
+
+def fields_for(audience) -> tuple[Field, ...]:
+    allowed = disclosure.columns(audience)
+    return tuple(field for field in FIELDS if field.name in allowed)
 
 
 class IsoText(Func):
@@ -116,10 +107,11 @@ def _column(field: Field, in_sql: bool):
 class Exporter:
     """Encodes a queryset's cases in one format, a fetched batch of rows at a time."""
 
-    def __init__(self, fields, *, public):
-        self.fields = fields
-        self.names = [f.name for f in fields]
-        self.coordinate = _rounded if public else None
+    def __init__(self, audience):
+        self.fields = fields_for(audience)
+        self.names = [f.name for f in self.fields]
+        exact = disclosure.view(audience).decimals is None
+        self.coordinate = None if exact else partial(disclosure.coordinate, audience=audience)
         self.layers = list(AreaLayer.objects.order_by("slug").values_list("slug", flat=True))
 
     def batches(self, queryset, *, area_names: bool) -> Iterator[list[list]]:

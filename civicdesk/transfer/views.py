@@ -1,6 +1,6 @@
 """Open data: every case's public facts, for anyone, as CSV, JSON or GeoJSON.
 
-Only public fields leave (see export.PUBLIC_FIELDS): no reporter data, no descriptions (free text
+Only the open-data columns leave (the disclosure policy's): no reporter data, no descriptions (free text
 residents write often names people or gives a phone number), no addresses and no internal notes;
 points are rounded to a block. Downloads are rate-limited per account, or per client address for
 anonymous visitors; city staff are not limited.
@@ -18,11 +18,13 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET
 
+from civicdesk.cases import disclosure
+from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.models import Case, Service
 from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR, in_range
 from civicdesk.lib.ratelimit import client_ip, hit
 
-from .export import KINDS, PUBLIC_DECIMALS, PUBLIC_FIELDS, Exporter, response
+from .export import KINDS, Exporter, fields_for, response
 
 CACHE_SECONDS = 3600
 
@@ -30,8 +32,8 @@ CACHE_SECONDS = 3600
 @require_GET
 def show_open_data(request):
     context = {
-        "fields": PUBLIC_FIELDS,
-        "decimals": PUBLIC_DECIMALS,
+        "fields": fields_for(Audience.OPEN_DATA),
+        "decimals": disclosure.view(Audience.OPEN_DATA).decimals,
         # Services that have cases; EXISTS is one index probe per service, not a scan of the cases.
         "services": Service.objects.filter(Exists(Case.objects.filter(service=OuterRef("pk")))).order_by(
             "code"
@@ -52,7 +54,7 @@ def download_cases(request, kind):
     cases, error = _filtered(request.GET)
     if error:
         return HttpResponse(error + "\n", status=400, content_type="text/plain; charset=utf-8")
-    reply = response(Exporter(PUBLIC_FIELDS, public=True), cases, kind, "cases")
+    reply = response(Exporter(Audience.OPEN_DATA), cases, kind, "cases")
     patch_cache_control(reply, public=True, max_age=CACHE_SECONDS)
     return reply
 

@@ -2,7 +2,8 @@
 
 The body carries what the public case page shows plus the routing facts other city systems need
 (department, priority, areas, tags); never the reporter's name, e-mail or phone, nobody's name,
-and no internal text (notes, escalation wording, routing rule names).
+and no internal text (notes, escalation wording, routing rule names). Free text is what the
+disclosure policy lets the webhook audience read: identifiers masked, residents' comments left out.
 """
 
 import json
@@ -11,6 +12,8 @@ from datetime import UTC, datetime
 from django.conf import settings
 from django.urls import reverse
 
+from civicdesk.cases import disclosure
+from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.models import EventKind, Priority
 from civicdesk.cases.workflow import Status
 
@@ -78,6 +81,7 @@ def body(case, event, webhook_type: str) -> str:
 
 
 def case_data(case, event) -> dict:
+    latitude, longitude = disclosure.location(case, Audience.WEBHOOK)
     return {
         "number": case.number,
         "url": settings.SITE_URL + reverse("portal-case-public", args=[case.number]),
@@ -85,10 +89,10 @@ def case_data(case, event) -> dict:
         "status": case.status,
         "priority": Priority(case.priority).name.lower(),
         "department": case.department.code if case.department_id else None,
-        "description": case.description,
-        "address": case.address,
-        "latitude": case.latitude,
-        "longitude": case.longitude,
+        "description": disclosure.description(case, Audience.WEBHOOK),
+        "address": disclosure.address(case, Audience.WEBHOOK),
+        "latitude": latitude,
+        "longitude": longitude,
         "areas": case.areas,
         "tags": case.tags,
         "channel": case.channel,
@@ -107,9 +111,7 @@ def case_data(case, event) -> dict:
             "at": _iso(event.created_at),
             "public": event.public,
             "changes": {k: v for k, v in event.changes.items() if k in SHARED_CHANGES},
-            # Staff's public replies go out (decision 22); internal notes stay in, and so do residents'
-            # own comments, which often carry names and phone numbers.
-            "message": event.message if event.public and event.kind != EventKind.COMMENT else "",
+            "message": disclosure.message(event, Audience.WEBHOOK),
         },
     }
 

@@ -4,7 +4,8 @@ from django.http import Http404
 from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from civicdesk.transfer.export import KINDS, STAFF_FIELDS, Exporter, response
+from civicdesk.cases.disclosure import Audience
+from civicdesk.transfer.export import KINDS, Exporter, response
 
 from ..forms import QueueFilterForm
 from ..paging import order_by
@@ -24,4 +25,4 @@ def export_cases(request, kind):
     sort = filters.pop("sort")
     cases = filter_cases(_visible_cases(request), filters, request.user, timezone.now())
     cases = cases.order_by(*order_by(sort_keys(sort)))
-    return response(Exporter(STAFF_FIELDS, public=False), cases, kind, "cases")
+    return response(Exporter(Audience.STAFF), cases, kind, "cases")
