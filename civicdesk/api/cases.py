@@ -272,15 +272,9 @@ def assign_case(request, number: CaseNumber, payload: AssignIn, if_match: str | 
     """`department` alone transfers (and clears the person); `assignee` sets or (null) clears the person."""
 
     def perform(case, user, version):
-        department = payload.department if payload.department else None
-        if department == (case.department.code if case.department_id else None):
-            department = None  # same department: an assignment, not a transfer
-        if "assignee" in payload.model_fields_set:
-            assignee = _staff_member(payload.assignee)
-        elif department is None:
-            return case  # nothing to change
-        else:
-            assignee = None
+        given = payload.model_fields_set
+        department = payload.department or actions.UNCHANGED  # null or absent: stays where it is
+        assignee = _staff_member(payload.assignee) if "assignee" in given else actions.UNCHANGED
         return actions.assign(case, user, department=department, assignee=assignee, expected_version=version)
 
     return _change(request, number, if_match, perform)

@@ -154,8 +154,13 @@ def submit_case(
     photos=(),
     priority=None,
     created_at=None,
+    on_created=None,
 ):
-    """Create a case from any channel. Validates everything before writing anything."""
+    """Create a case from any channel. Validates everything before writing anything.
+
+    `on_created(case)` lets a channel record what it alone knows (Open311's submission row) in
+    the case's own transaction, once the case and its routing exist: if it raises, nothing is kept.
+    """
     if isinstance(service, str):
         service = Service.objects.filter(code=service, active=True).first()
         if service is None:
@@ -175,7 +180,7 @@ def submit_case(
         reporter_phone=(reporter_phone or "").strip()[:32],
         language=(language or "en")[:8],
     )
-    return _create_case(fields, actor, photos, created_at or timezone.now())
+    return _create_case(fields, actor, photos, created_at or timezone.now(), on_created)
 
 
 def _clean_submission(
@@ -219,7 +224,7 @@ def _clean_submission(
     return fields, photos
 
 
-def _create_case(fields, actor, photos, now):
+def _create_case(fields, actor, photos, now, on_created=None):
     decision = _route_new(fields, now)
     # Photo files are not transactional: remove them if anything below fails.
     with removed_on_error(), transaction.atomic():
@@ -239,6 +244,8 @@ def _create_case(fields, actor, photos, now):
         _routed_event(case, decision, at=now)
         for code in decision.split_to:
             _open_subcase(case, code, at=now)
+        if on_created is not None:
+            on_created(case)
         for photo in photos:
             _attach(case, actor or case.reporter, photo, public=True)
         queue_case_email(case, "acknowledgement")
@@ -371,12 +378,21 @@ def acknowledge(case, actor, *, expected_version=None):
     return case
 
 
-def assign(case, actor, *, department=None, assignee=None, expected_version=None):
-    """Give a case to a department and/or a person in it. `assignee=None` with no department clears it."""
-    department = _department(department)
+# `assign`'s default for a part the caller did not mention; `assignee=None` clears the person.
+UNCHANGED = object()
+
+
+def assign(case, actor, *, department=UNCHANGED, assignee=UNCHANGED, expected_version=None):
+    """Give a case to a department and/or a person in it.
+
+    Naming the case's own department is no transfer and keeps the person. A transfer clears the
+    person unless a person of the new department is named with it. `assignee=None` clears the person.
+    """
+    if department is not UNCHANGED:
+        department = _department(department)
     with transaction.atomic():
         case = _locked(case, expected_version, actor, "view")
-        department = department or case.department
+        department, assignee = _assignment(case, department, assignee)
         _check_assign(case, actor, department, assignee)
         changes = {}
         if department != case.department:
@@ -400,29 +416,40 @@ def assign(case, actor, *, department=None, assignee=None, expected_version=None
     return case
 
 
+def _assignment(case, department, assignee):
+    """The (department, person) the case ends with, from what the caller gave and left out."""
+    if department is UNCHANGED:
+        department = case.department
+    if assignee is UNCHANGED:
+        # The person works for the old department: a transfer leaves the new one to choose.
+        assignee = case.assignee if department == case.department else None
+    return department, assignee
+
+
 def _department(value):
-    if not isinstance(value, str):
+    if isinstance(value, Department):
         return value
-    department = Department.objects.filter(code=value, active=True).first()
+    department = Department.objects.filter(code=value, active=True).first() if value else None
     if department is None:
         raise ValidationError({"department": _("Choose a department from the list.")})
     return department
 
 
 def _check_assign(case, actor, department, assignee):
-    """Each part of an assignment needs its own permission, whatever else the call changes.
+    """Each part of an assignment that changes needs its own permission, whatever else the call does.
 
     Sending the case to another department is a transfer; choosing (or clearing) the person is an
     assignment; taking the case from someone else's queue is a reassignment.
     """
     transfer = department != case.department
+    person_changes = assignee != case.assignee
     if transfer:
         permissions.require(actor, "transfer", case)
-    if not transfer or assignee is not None or case.assignee_id is not None:
+    if person_changes:
         permissions.require(actor, "assign", case)
-    if case.assignee_id not in (None, getattr(actor, "pk", None), getattr(assignee, "pk", None)):
-        permissions.require(actor, "reassign", case)
-    if assignee is None:
+        if case.assignee_id not in (None, getattr(actor, "pk", None), getattr(assignee, "pk", None)):
+            permissions.require(actor, "reassign", case)
+    if assignee is None or not (transfer or person_changes):
         return
     if department is None:
         raise ValidationError({"department": _("Choose a department from the list.")})
@@ -728,6 +755,37 @@ def follow(case, *, email="", user=None, language="en"):
             case, user, EventKind.FOLLOWED, public=True, changes={"followers": [None, case.followers.count()]}
         )
     return case
+
+
+def confirm_follower(follower):
+    """The owner of a typed address opened its confirmation link: they now get the case's updates.
+
+    The event is an internal line that names no address. The case row is locked (its version is
+    left alone: nothing on the case changes) so a confirmation and the resolution e-mail, which
+    reads the confirmed followers, happen one after the other.
+    """
+    with transaction.atomic():
+        case = _locked(follower.case)
+        follower = CaseFollower.objects.get(pk=follower.pk)
+        if follower.confirmed or not follower.email:  # confirmed already, or stopped since
+            return follower
+        follower.confirmed = True
+        follower.save(update_fields=["confirmed"])
+        _event(case, follower.user, EventKind.FOLLOWER_CONFIRMED)
+    return follower
+
+
+def stop_following(follower):
+    """A follower stops the e-mails. The row stays, without its address: still counted as a report."""
+    with transaction.atomic():
+        case = _locked(follower.case)
+        follower = CaseFollower.objects.get(pk=follower.pk)
+        if not follower.email:
+            return follower
+        follower.email, follower.confirmed = "", False
+        follower.save(update_fields=["email", "confirmed"])
+        _event(case, follower.user, EventKind.FOLLOWER_STOPPED)
+    return follower
 
 
 # ---------------------------------------------------------------- service levels

@@ -350,6 +350,8 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened", _("Reopened")
     CONTACT_VIEWED = "contact_viewed", _("Reporter contact viewed")
     FOLLOWED = "followed", _("Someone else reported it too")
+    FOLLOWER_CONFIRMED = "follower_confirmed", _("Follower confirmed e-mail updates")
+    FOLLOWER_STOPPED = "follower_stopped", _("Follower stopped e-mail updates")
     ROUTED = "routed", _("Routed")
     SPLIT = "split", _("Sub-case opened")
     ESCALATED = "escalated", _("Escalated")

@@ -5,7 +5,6 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
-from django.db import transaction
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -39,24 +38,23 @@ def create(request, fmt, data):
     location = _location(data)
     answers = _answers(data)
     try:
-        with transaction.atomic():
-            case = actions.submit_case(
-                service=service,
-                channel=Channel.API,
-                description=value(data, "description") or "",
-                answers=answers,
-                **location,
-                reporter_name=" ".join(filter(None, [value(data, "first_name"), value(data, "last_name")])),
-                reporter_email=value(data, "email") or "",
-                reporter_phone=value(data, "phone") or "",
-                language=translation.get_language() or "en",
-                photos=request.FILES.getlist("media"),
-            )
-            submission = Submission.objects.create(case=case, api_key=key, **extra)
+        case = actions.submit_case(
+            service=service,
+            channel=Channel.API,
+            description=value(data, "description") or "",
+            answers=answers,
+            **location,
+            reporter_name=" ".join(filter(None, [value(data, "first_name"), value(data, "last_name")])),
+            reporter_email=value(data, "email") or "",
+            reporter_phone=value(data, "phone") or "",
+            language=translation.get_language() or "en",
+            photos=request.FILES.getlist("media"),
+            on_created=lambda new: Submission.objects.create(case=new, api_key=key, **extra),
+        )
     except ValidationError as error:
         raise _as_errors(error) from None
-    case = Case.objects.select_related("service").get(pk=case.pk)
-    return respond(fmt, "service_requests", [serialize.posted(case, submission)])
+    case = Case.objects.select_related("service", "open311_submission").get(pk=case.pk)
+    return respond(fmt, "service_requests", [serialize.posted(case, case.open311_submission)])
 
 
 def _service(data):

@@ -173,12 +173,10 @@ def follow_link(request, token, stop):
         return render(request, "portal/follow_link.html", {"invalid": True}, status=404)
     if request.method == "POST":
         if stop:
-            follower.email, follower.confirmed = "", False  # still counted as a report, never written to
-            follower.save(update_fields=["email", "confirmed"])
+            actions.stop_following(follower)
             messages.success(request, _("You will get no more e-mails about this case."))
         else:
-            follower.confirmed = True
-            follower.save(update_fields=["confirmed"])
+            actions.confirm_follower(follower)
             messages.success(request, _("Confirmed: we will e-mail you when this case is resolved."))
         return redirect("portal-case-public", number=follower.case.number)
     return render(request, "portal/follow_link.html", {"follower": follower, "stop": stop})

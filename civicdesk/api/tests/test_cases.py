@@ -366,6 +366,18 @@ def test_it_assigns_transfers_and_follows_the_role_rules(api, cast, pothole_case
     assert api("dave").get(f"/cases/{number}").status_code == 404
 
 
+def test_it_keeps_the_person_unless_told_to_clear_them(api, cast, pothole_case):
+    url = f"/cases/{pothole_case.number}/assign"
+    assert api("dave").post(url, {"assignee": cast.bob.pk}).status_code == 200
+    # Its own department is no transfer; no department (absent or null) leaves it where it is.
+    for unchanged in ({"department": "public-works"}, {"department": None}, {}):
+        kept = api("dave").post(url, unchanged)
+        assert kept.status_code == 200 and kept.json()["assignee"]["id"] == cast.bob.pk
+    cleared = api("dave").post(url, {"assignee": None})
+    assert cleared.status_code == 200 and cleared.json()["assignee"] is None
+    assert CaseEvent.objects.filter(case=pothole_case, kind=EventKind.ASSIGNED).count() == 2
+
+
 def test_it_refuses_an_assignee_who_is_not_staff(api, cast, pothole_case):
     response = api("dave").post(f"/cases/{pothole_case.number}/assign", {"assignee": cast.alice.pk})
     assert response.status_code == 422 and "assignee" in error_of(response)["fields"]

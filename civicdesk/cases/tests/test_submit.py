@@ -75,3 +75,34 @@ def test_it_writes_the_acknowledgement_in_the_reporters_language(cast, django_ca
     with django_capture_on_commit_callbacks(execute=True):
         submit(cast, language="es")
     assert "Recibimos" in mail.outbox[0].subject
+
+
+def test_it_lets_a_channel_write_its_own_record_in_the_cases_transaction(
+    cast, django_capture_on_commit_callbacks
+):
+    """`on_created` sees the stored, routed case before anything is committed or sent."""
+    seen = []
+
+    def on_created(case):
+        stored = Case.objects.get(pk=case.pk)
+        seen.append(
+            (
+                stored.number,
+                list(stored.events.order_by("id").values_list("kind", flat=True)),
+                len(mail.outbox),
+            )
+        )
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = submit(cast, on_created=on_created)
+    assert seen == [(case.number, [EventKind.SUBMITTED, EventKind.ROUTED], 0)]
+    assert len(mail.outbox) == 1  # the acknowledgement, after the commit
+
+
+def test_it_keeps_nothing_when_on_created_fails(cast):
+    def on_created(case):
+        raise ValidationError({"device_id": "refused by the channel"})
+
+    with pytest.raises(ValidationError):
+        submit(cast, on_created=on_created)
+    assert not Case.objects.exists() and not CaseEvent.objects.exists() and not OutboxMessage.objects.exists()

@@ -1,8 +1,18 @@
 """POST requests.{fmt}: through submit_case (routing, SLA, acknowledgement), spec-shaped errors."""
 
+import pytest
 from django.core import mail
 
-from civicdesk.cases.models import Case, Channel, Datatype, EventKind, Service, ServiceAttribute
+from civicdesk.cases.models import (
+    Case,
+    CaseEvent,
+    CaseNumber,
+    Channel,
+    Datatype,
+    EventKind,
+    Service,
+    ServiceAttribute,
+)
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.open311.models import Submission
 
@@ -239,3 +249,37 @@ def test_it_refuses_an_api_key_in_the_query_string(client, cast, api_key):
     assert not Case.objects.exists()
     row.refresh_from_db()
     assert row.last_used_at is None
+
+
+# ---------------------------------------------------------------- one transaction for the case and its record
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def explode(*args, **kwargs):
+    raise Boom("the database went away mid-write")
+
+
+def test_it_keeps_no_case_when_its_submission_record_cannot_be_written(client, cast, api_key, monkeypatch):
+    monkeypatch.setattr(Submission, "save", explode)
+    with pytest.raises(Boom):
+        post(client, api_key[1], email="pat@example.org", media=png())
+    assert not Case.objects.exists() and not CaseEvent.objects.exists()
+    assert not OutboxMessage.objects.exists() and not CaseNumber.objects.filter(last__gt=0).exists()
+
+
+def test_it_keeps_no_submission_record_when_the_case_fails_after_it(client, cast, api_key, monkeypatch):
+    written, save = [], Submission.save
+
+    def save_and_note(self, *args, **kwargs):
+        save(self, *args, **kwargs)
+        written.append(self.pk)
+
+    monkeypatch.setattr(Submission, "save", save_and_note)
+    monkeypatch.setattr(OutboxMessage.objects, "create", explode)  # the acknowledgement, queued after it
+    with pytest.raises(Boom):
+        post(client, api_key[1], email="pat@example.org")
+    assert written  # the record was written inside the case's transaction ...
+    assert not Submission.objects.exists() and not Case.objects.exists()  # ... and undone with it

@@ -220,6 +220,20 @@ def test_a_forged_or_expired_follow_link_changes_nothing(client, cast, token):
     assert response.status_code == 404 and not CaseFollower.objects.get().confirmed
 
 
+def test_the_follow_links_write_one_internal_event_each_however_often_they_are_opened(client, cast):
+    existing = actions.submit_case(service=cast.pothole, description="Hole", answers={"depth": "deep"})
+    actions.follow(existing, email="metoo@example.org")
+    token = CaseFollower.objects.get().token
+    confirm, stop = (reverse(name, args=[token]) for name in ("portal-follow-confirm", "portal-follow-stop"))
+    assert [client.post(confirm).status_code for _ in range(2)] == [302, 302]
+    assert [client.post(stop).status_code for _ in range(2)] == [302, 404]  # no address left to stop
+    kinds = [EventKind.FOLLOWER_CONFIRMED, EventKind.FOLLOWER_STOPPED]
+    logged = existing.events.filter(kind__in=kinds).order_by("id")
+    assert [(e.kind, e.public) for e in logged] == [(kind, False) for kind in kinds]
+    page = client.get(reverse("portal-case-public", args=[existing.number])).content.decode()
+    assert "Follower" not in page
+
+
 def test_it_rate_limits_follow_requests(client, cast, settings):
     settings.PORTAL_FOLLOW_RATE = "2/h"
     existing = actions.submit_case(service=cast.pothole, description="Hole", answers={"depth": "deep"})

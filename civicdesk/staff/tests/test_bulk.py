@@ -124,3 +124,23 @@ def test_it_takes_a_version_that_is_not_an_ascii_number_as_no_version(client, ca
     }
     response = client.post(reverse("staff-bulk"), data, follow=True)
     assert response.status_code == 200
+
+
+def test_it_keeps_the_people_on_cases_already_in_the_chosen_department(client, cast, three):
+    """Sending cases to the department they are in is no transfer: nobody loses their case."""
+    for case, person in zip(three, [cast.bob, cast.dave, cast.bob], strict=True):
+        actions.assign(case, cast.dave, assignee=person)
+    text = page_text(bulk(client, cast.dave, three, "department", department="public-works"))
+    assert "were not changed" not in text
+    assert list(Case.objects.order_by("pk").values_list("department", "assignee")) == [
+        (cast.public_works.pk, cast.bob.pk),
+        (cast.public_works.pk, cast.dave.pk),
+        (cast.public_works.pk, cast.bob.pk),
+    ]
+    assert CaseEvent.objects.filter(kind=EventKind.ASSIGNED).count() == 3  # only the assignments above
+
+
+def test_it_clears_the_person_of_each_case_it_transfers(client, cast, three):
+    actions.assign(three[0], cast.dave, assignee=cast.bob)
+    assert "Updated 3 cases." in page_text(bulk(client, cast.root, three, "department", department="parks"))
+    assert set(Case.objects.values_list("department", "assignee")) == {(cast.parks.pk, None)}

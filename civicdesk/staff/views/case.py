@@ -207,17 +207,13 @@ def add_note(request, number):
 @staff_required
 def assign_case(request, number):
     def perform(case, data):
-        department = data.get("department")
-        if department == case.department:
-            department = None  # same department: an assignment, not a transfer
-        if "assignee" in data:
-            assignee = data["assignee"]
-        elif department is None:
-            return case  # no person to choose and no department change: nothing to do
-        else:
-            assignee = None  # a transfer clears the person; the new department picks one
+        # The form leaves out the parts this user may not change; an empty department means "stays".
         return actions.assign(
-            case, request.user, department=department, assignee=assignee, expected_version=data["version"]
+            case,
+            request.user,
+            department=data.get("department") or actions.UNCHANGED,
+            assignee=data.get("assignee", actions.UNCHANGED),
+            expected_version=data["version"],
         )
 
     refused = _(
