@@ -131,15 +131,19 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 # OWASP ASVS level 2 (V2.1): 12 characters at least, at most 128 (hashing very long inputs is a
-# denial of service), no password from Django's shipped list of 20,000 breached and common ones,
-# none made of digits only. Users set by code (the demo's "demo") bypass validation on purpose.
+# denial of service), none from Django's shipped list of 20,000 breached and common passwords,
+# none of digits only, and none that zxcvbn (its lists of leaked passwords, words and names, plus
+# patterns) finds guessable online. Users set by code (the demo's "demo") are not validated.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
     {"NAME": "civicdesk.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "civicdesk.accounts.passwords.GuessabilityValidator"},
 ]
+# Words a password here should not lean on (zxcvbn treats them as its dictionary's).
+PASSWORD_EXTRA_DICTIONARY = [CITY_NAME, "civicdesk", "311"]
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 

@@ -1,4 +1,4 @@
-"""The one password rule Django does not ship: an upper bound on length.
+"""Password rules Django does not ship: an upper bound on length, and a guessability estimate.
 
 Every sign-in hashes what was typed (PBKDF2, hundreds of thousands of rounds); a megabyte-long
 "password" makes each attempt costly for the server, so length is capped like ASVS 2.1.2 allows.
@@ -6,6 +6,9 @@ Every sign-in hashes what was typed (PBKDF2, hundreds of thousands of rounds); a
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
+from django_zxcvbn_password_validator import ZxcvbnPasswordValidator
+
+ZXCVBN_MAX_LENGTH = 72
 
 
 class MaximumLengthValidator:
@@ -29,3 +32,15 @@ class MaximumLengthValidator:
             "Your password must contain at most %(max_length)d characters.",
             self.max_length,
         ) % {"max_length": self.max_length}
+
+
+class GuessabilityValidator(ZxcvbnPasswordValidator):
+    """zxcvbn's estimate: its shipped lists (30,000 leaked passwords, English words, names) plus
+    keyboard walks, repeats, dates and l33t substitutions, far beyond Django's list at 12+ characters.
+
+    zxcvbn refuses input over 72 characters; a long passphrase is judged by its first 72, so the
+    limit people meet is MaximumLengthValidator's.
+    """
+
+    def validate(self, password, user=None):
+        super().validate(password[:ZXCVBN_MAX_LENGTH], user)
