@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "django_zxcvbn_password_validator",  # its translations of zxcvbn's advice
     "django_tasks_db",
     "ninja",  # its Swagger UI from our static files, not from a CDN
     "civicdesk.accounts",

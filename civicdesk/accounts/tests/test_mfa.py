@@ -5,8 +5,8 @@ import time
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from allauth.mfa.totp.internal.auth import TOTP as TOTPAuthenticator
+from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
 from django.test import Client
 from django.utils import timezone
 
@@ -118,3 +118,10 @@ def test_it_sends_a_user_promoted_to_staff_to_set_up_mfa(client, cast):
     cast.alice.role = Role.AGENT
     cast.alice.save(update_fields=["role"])
     assert client.get("/my/cases/").url == "/accounts/2fa/"
+
+
+def test_it_says_why_in_the_persons_language(client, cast):
+    client.cookies["django_language"] = "es"
+    client.force_login(cast.dave)
+    page = client.get("/staff/", follow=True).content.decode()
+    assert "Las cuentas del personal necesitan autenticación de doble factor" in page

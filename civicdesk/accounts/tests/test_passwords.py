@@ -12,7 +12,9 @@ def refusal_codes(password, user=None):
     try:
         validate_password(password, user)
     except ValidationError as error:
-        return {e.code or ("guessable" if "too guessable" in e.message else e.message) for e in error.error_list}
+        return {
+            e.code or ("guessable" if "too guessable" in e.message else e.message) for e in error.error_list
+        }
     return set()
 
 
@@ -43,7 +45,9 @@ def test_it_refuses_weak_passwords(password, code):
     assert code in refusal_codes(password)
 
 
-@pytest.mark.parametrize("password", ["quiet-river7", "tram lantern orchard", "Ω-café-marzipan", LONG_PASSPHRASE])
+@pytest.mark.parametrize(
+    "password", ["quiet-river7", "tram lantern orchard", "Ω-café-marzipan", LONG_PASSPHRASE]
+)
 def test_it_accepts_a_good_password_of_12_to_128_characters(password):
     assert 12 <= len(password) <= 128
     assert refusal_codes(password) == set()
@@ -62,6 +66,10 @@ def test_it_applies_the_policy_on_the_sign_up_page(client, db):
     page = response.content.decode()
     assert "at least 12 characters" in page and "entirely numeric" in page
 
-    strong = {"email": "new@example.org", "password1": "tram lantern orchard", "password2": "tram lantern orchard"}
+    strong = {
+        "email": "new@example.org",
+        "password1": "tram lantern orchard",
+        "password2": "tram lantern orchard",
+    }
     assert client.post("/accounts/signup/", strong).status_code == 302
     assert User.objects.get(email="new@example.org").check_password("tram lantern orchard")
