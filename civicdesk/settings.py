@@ -310,6 +310,10 @@ SECURE_CSP = {
     "frame-ancestors": [CSP.NONE],
     "form-action": [CSP.SELF],
 }
+# Report violations without blocking: for trying a customised template, or for Django's own
+# debug error page (inline script and style) while developing. Never in production.
+if env_bool("CSP_REPORT_ONLY"):
+    SECURE_CSP, SECURE_CSP_REPORT_ONLY = {}, SECURE_CSP
 
 LOGGING = {
     "version": 1,
