@@ -65,6 +65,11 @@ def _exempt_prefixes():
     )
 
 
+def _is_token_call(request):
+    """The API authenticates a Bearer token before any session cookie sent with it."""
+    return request.path.startswith("/api/") and request.headers.get("Authorization", "").startswith("Bearer ")
+
+
 class StaffMFARequiredMiddleware:
     """With MFA_REQUIRED_FOR_STAFF, a signed-in staff user without TOTP or a security key is sent
     to set one up before anything else (the API answers 403 with the JSON error shape instead)."""
@@ -77,6 +82,7 @@ class StaffMFARequiredMiddleware:
             settings.MFA_REQUIRED_FOR_STAFF
             and _is_staff_session(request)
             and not request.path.startswith(_exempt_prefixes())
+            and not _is_token_call(request)
             and not Authenticator.objects.filter(user=request.user, type__in=SECOND_FACTORS).exists()
         ):
             return self._refuse(request)

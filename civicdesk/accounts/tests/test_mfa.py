@@ -110,6 +110,9 @@ def test_it_answers_the_api_in_json_for_a_session_but_lets_bearer_tokens_through
     token.save()
     bearer = Client()
     assert bearer.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    # A token sent along with the session cookie is the token's call, not the session's.
+    assert client.get("/api/v1/cases", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    assert client.get("/staff/", headers={"Authorization": f"Bearer {secret}"}).status_code == 302
 
 
 def test_it_sends_a_user_promoted_to_staff_to_set_up_mfa(client, cast):
