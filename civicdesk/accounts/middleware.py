@@ -4,11 +4,13 @@ Both apply to browser sessions only. A Bearer-token API call carries no session 
 (`request.user` is anonymous until the API's own auth runs), so neither rule touches it.
 """
 
+from urllib.parse import urlencode, urlsplit
+
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils import timezone
@@ -48,9 +50,23 @@ class StaffIdleTimeoutMiddleware:
                     _("You were signed out after %(minutes)d minutes without activity. Please sign in again.")
                     % {"minutes": settings.STAFF_IDLE_TIMEOUT_MINUTES},
                 )
+                if request.headers.get("HX-Request"):
+                    return _send_whole_page_to_sign_in(request)
             elif last_seen is None or now - last_seen >= LAST_SEEN_RESOLUTION_SECONDS:
                 request.session[LAST_SEEN_KEY] = now
         return self.get_response(request)
+
+
+def _send_whole_page_to_sign_in(request):
+    """htmx would swap the sign-in page into a fragment of the workspace; move the page instead,
+    coming back to the page the person was on."""
+    current = urlsplit(request.headers.get("HX-Current-URL", ""))
+    page = current.path + (f"?{current.query}" if current.query else "")
+    if not page.startswith("/") or page.startswith("//"):
+        page = reverse("staff-queue")
+    response = HttpResponse(status=204)
+    response["HX-Redirect"] = f"{reverse('account_login')}?{urlencode({'next': page})}"
+    return response
 
 
 def _exempt_prefixes():

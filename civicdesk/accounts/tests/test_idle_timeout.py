@@ -61,3 +61,15 @@ def test_it_writes_the_last_seen_time_at_most_once_a_minute(client, cast):
         clock.shift(timedelta(seconds=1))
         client.get("/staff/")
         assert client.session[LAST_SEEN_KEY] == first + 60
+
+
+def test_it_sends_the_whole_page_to_sign_in_when_an_htmx_request_finds_the_session_ended(client, cast):
+    with time_machine.travel(START, tick=False) as clock:
+        client.force_login(cast.bob)
+        client.get("/staff/")
+        clock.shift(timedelta(minutes=31))
+        htmx = {"HX-Request": "true", "HX-Current-URL": "http://testserver/staff/?status=open"}
+        response = client.get("/staff/", headers=htmx)
+        assert response.status_code == 204
+        assert response.headers["HX-Redirect"] == "/accounts/login/?next=%2Fstaff%2F%3Fstatus%3Dopen"
+        assert "_auth_user_id" not in client.session
