@@ -154,13 +154,14 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CITY_NAME} 311] "
-# Failed sign-ins are throttled per client address and per account (the e-mail typed), in short
-# sliding windows that back off: 5 failures wait out 5 minutes, 10 wait out 30. Never a permanent
-# lock, so nobody can keep a known staff account shut for long; a password reset clears the
-# account's count at once. The admin signs in here too (/admin/login/ redirects). Counters live in
-# the cache: set CACHE_URL to Redis when several web processes run.
+# Failed sign-ins are throttled per client address (10 a minute: an office behind one address is
+# never shut out for long) and per account (the e-mail typed) in short sliding windows that back
+# off: 5 failures wait out 5 minutes, 10 wait out 30. Never a permanent lock: someone guessing can
+# hold an account back only while they keep guessing, and a password reset clears the account's
+# count at once. The admin signs in here too (/admin/login/ redirects). Counters live in the cache:
+# set CACHE_URL to Redis when several web processes run.
 ACCOUNT_RATE_LIMITS = {
-    "login_failed": os.environ.get("LOGIN_FAILED_RATE", "10/m/ip,30/h/ip,5/5m/key,10/30m/key"),
+    "login_failed": os.environ.get("LOGIN_FAILED_RATE", "10/m/ip,5/5m/key,10/30m/key"),
 }
 # Behind a proxy the client is the last X-Forwarded-For hop, as for our own rate limits.
 ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("TRUSTED_PROXY") else 0
