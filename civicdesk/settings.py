@@ -5,9 +5,11 @@ Policy (services, routing, SLA targets, calendars) is data in the database, not 
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+from django.utils.csp import CSP
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -51,6 +53,8 @@ INSTALLED_APPS = [
     "django.forms",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "django_zxcvbn_password_validator",  # its translations of zxcvbn's advice
     "django_tasks_db",
     "ninja",  # its Swagger UI from our static files, not from a CDN
     "civicdesk.accounts",
@@ -69,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Early, so every response gets the policy, static files and redirects included.
+    "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -78,6 +84,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    # After authentication: an idle staff session ends first, then staff without MFA are sent to set it up.
+    "civicdesk.accounts.middleware.StaffIdleTimeoutMiddleware",
+    "civicdesk.accounts.middleware.StaffMFARequiredMiddleware",
 ]
 
 ROOT_URLCONF = "civicdesk.urls"
@@ -92,6 +101,7 @@ TEMPLATES = [
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.template.context_processors.i18n",
+                "django.template.context_processors.csp",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "civicdesk.context_processors.site",
@@ -124,11 +134,20 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
+# OWASP ASVS level 2 (V2.1): 12 characters at least, at most 128 (hashing very long inputs is a
+# denial of service), none from Django's shipped list of 20,000 breached and common passwords,
+# none of digits only, and none that zxcvbn (its lists of leaked passwords, words and names, plus
+# patterns) finds guessable online. Users set by code (the demo's "demo") are not validated.
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 12}},
+    {"NAME": "civicdesk.accounts.passwords.MaximumLengthValidator", "OPTIONS": {"max_length": 128}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "civicdesk.accounts.passwords.GuessabilityValidator"},
 ]
+# Words a password here should not lean on (zxcvbn treats them as its dictionary's).
+PASSWORD_EXTRA_DICTIONARY = [CITY_NAME, "civicdesk", "311"]
 LOGIN_REDIRECT_URL = "/"
 LOGIN_URL = "account_login"
 
@@ -138,6 +157,30 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "mandatory")
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CITY_NAME} 311] "
+# Failed sign-ins are throttled per client address (10 a minute: an office behind one address is
+# never shut out for long) and per account (the e-mail typed) in short sliding windows that back
+# off: 5 failures wait out 5 minutes, 10 wait out 30. Never a permanent lock: someone guessing can
+# hold an account back only while they keep guessing, and a password reset clears the account's
+# count at once. The admin signs in here too (/admin/login/ redirects). Counters live in the cache:
+# set CACHE_URL to Redis when several web processes run.
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": os.environ.get("LOGIN_FAILED_RATE", "10/m/ip,5/5m/key,10/30m/key"),
+}
+# Behind a proxy the client is the last X-Forwarded-For hop, as for our own rate limits.
+ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("TRUSTED_PROXY") else 0
+
+# Multi-factor sign-in for everyone who wants it: an authenticator app (TOTP), recovery codes,
+# and security keys or passkeys (WebAuthn; a passkey may also sign in on its own).
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = f"{CITY_NAME} 311"
+# WebAuthn needs HTTPS except on localhost; DEBUG lets the demo try keys over plain HTTP elsewhere.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# Staff roles (agent, staff, supervisor, admin) must activate a second factor before they work.
+# On in production; off under DEBUG so the demo city keeps its password-"demo" sign-in.
+MFA_REQUIRED_FOR_STAFF = env_bool("MFA_REQUIRED_FOR_STAFF", not DEBUG)
+# A staff session with no request for this long is signed out (0 turns it off).
+STAFF_IDLE_TIMEOUT_MINUTES = int(os.environ.get("STAFF_IDLE_TIMEOUT_MINUTES", "30"))
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("es", _("Spanish"))]
@@ -237,6 +280,44 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", not DEBU
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# HTTPS only when DEBUG is off: HSTS for a year, plain HTTP redirected (except the health check a
+# load balancer calls), and the TLS-terminating proxy's X-Forwarded-Proto trusted. The proxy must
+# set or strip that header; SECURE_PROXY_SSL_HEADER="" turns the trust off.
+SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "0" if DEBUG else "31536000"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS")
+SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD")
+SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+_proxy_ssl_header = os.environ.get("SECURE_PROXY_SSL_HEADER", "" if DEBUG else "X-Forwarded-Proto").strip()
+SECURE_PROXY_SSL_HEADER = (
+    ("HTTP_" + _proxy_ssl_header.upper().replace("-", "_"), "https") if _proxy_ssl_header else None
+)
+
+
+def _origin(url):
+    """The scheme and host of a tile URL template ("{s}." becomes a wildcard) for the CSP."""
+    parts = urlsplit(url.replace("{s}.", "*."))
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else None
+
+
+# Content-Security-Policy on every response (Django's own middleware): scripts and styles only
+# from our static files (the admin's few inline ones carry the per-response nonce), images also
+# from the map tile server, photos previewed before upload (blob:) and Swagger UI's icons (data:).
+SECURE_CSP = {
+    "default-src": [CSP.SELF],
+    "script-src": [CSP.SELF, CSP.NONCE],
+    "style-src": [CSP.SELF, CSP.NONCE],
+    "img-src": [CSP.SELF, "data:", "blob:", *filter(None, [_origin(MAP_TILE_URL)])],
+    "connect-src": [CSP.SELF],
+    "object-src": [CSP.NONE],
+    "base-uri": [CSP.NONE],
+    "frame-ancestors": [CSP.NONE],
+    "form-action": [CSP.SELF],
+}
+# Report violations without blocking: for trying a customised template, or for Django's own
+# debug error page (inline script and style) while developing. Never in production.
+if env_bool("CSP_REPORT_ONLY"):
+    SECURE_CSP, SECURE_CSP_REPORT_ONLY = {}, SECURE_CSP
 
 LOGGING = {
     "version": 1,

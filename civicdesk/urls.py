@@ -1,12 +1,15 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from .accounts.views import admin_login
 from .health import healthz
 
 # Uploaded photos are never served straight from MEDIA_ROOT: `portal-photo` checks who may see each.
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Before the admin's own URLs: its login form would bypass allauth's throttle and MFA.
+    path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("staff/", include("civicdesk.staff.urls")),
