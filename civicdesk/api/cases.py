@@ -21,10 +21,10 @@ from pydantic import StringConstraints
 from civicdesk.accounts.models import User
 from civicdesk.cases import actions, permissions
 from civicdesk.cases.models import Channel
+from civicdesk.cases.paging import decode_cursor, paginate
+from civicdesk.cases.queries import SORTS, filter_cases, sort_keys
 from civicdesk.cases.workflow import Status
 from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR
-from civicdesk.staff.paging import decode_cursor, paginate
-from civicdesk.staff.queue import SORTS, filter_cases, sort_keys
 
 from . import idempotency
 from .auth import SIGNED_IN

@@ -11,11 +11,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from civicdesk.cases.models import Priority
-from civicdesk.cases.workflow import ACTIVE, FINISHED
-from civicdesk.lib.search import search_cases
-
+from .models import Priority
 from .paging import Key
+from .search import search_cases
+from .workflow import ACTIVE, FINISHED
 
 COUNT_CAP = 1000
 # A word search tests the words on each case it counts: fewer counted keeps it quick ("200+").
