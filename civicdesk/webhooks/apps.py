@@ -7,6 +7,10 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self):
-        from . import subscriptions
+        from civicdesk.notify.delivery import register_sender
+        from civicdesk.notify.models import OutboxMessage
+
+        from . import sender, subscriptions
 
         subscriptions.connect()
+        register_sender(OutboxMessage.Channel.WEBHOOK, sender.post)
