@@ -46,6 +46,9 @@ def default_sort(status):
     return DEFAULT_SORT if status == "active" or status in ACTIVE else "newest"
 
 
+# ---------------------------------------------------------------- the filters
+
+
 def _status(queryset, value, user, now):
     if value == "active":
         return queryset.filter(status__in=ACTIVE)
@@ -228,7 +231,7 @@ def read_filters(data, names=tuple(READERS), aliases=None):
     return result
 
 
-# ---------------------------------------------------------------- applying them
+# ---------------------------------------------------------------- filtering, sorting, counting
 
 
 def overdue_q(now):

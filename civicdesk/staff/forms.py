@@ -206,7 +206,7 @@ class QueueFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=year_limits(),
     )
-    # An `area` filter (ward, district) belongs here and in queue.FILTERS once areas exist.
+    # An `area` filter (ward, district) belongs here and in cases.queries (FILTERS, READERS) once areas exist.
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
 
     def __init__(self, *args, user, sorts, **kwargs):
