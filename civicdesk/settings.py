@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "civicdesk.open311",
     "civicdesk.api",
     "civicdesk.transfer",
+    "civicdesk.demo",
 ]
 
 MIDDLEWARE = [

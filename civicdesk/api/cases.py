@@ -7,7 +7,6 @@ and e-mail, and a PATCH would have to guess which action a changed field means. 
 """
 
 import re
-from datetime import date
 from typing import Annotated, Literal
 
 from django.db.models import F
@@ -16,15 +15,22 @@ from django.utils import timezone
 from django.utils.http import parse_etags
 from django.utils.translation import gettext as _
 from ninja import Field, Header, Query, Router, Schema
-from pydantic import StringConstraints
+from pydantic import WithJsonSchema
 
 from civicdesk.accounts.models import User
 from civicdesk.cases import actions, disclosure, permissions
 from civicdesk.cases.models import Channel
-from civicdesk.cases.workflow import Status
-from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR
-from civicdesk.staff.paging import decode_cursor, paginate
-from civicdesk.staff.queue import SORTS, filter_cases, sort_keys
+from civicdesk.cases.paging import decode_cursor, paginate
+from civicdesk.cases.queries import (
+    ASSIGNEE,
+    CODE,
+    MAX_SEARCH,
+    SORTS,
+    STATUS_FILTERS,
+    filter_cases,
+    read_filters,
+    sort_keys,
+)
 
 from . import idempotency
 from .auth import SIGNED_IN
@@ -37,7 +43,6 @@ from .schemas import (
     CaseNumber,
     CasePage,
     ChangedCaseOut,
-    Code,
     EventOut,
     MergeIn,
     MessageIn,
@@ -54,19 +59,33 @@ IF_MATCH = "If-Match"
 IDEMPOTENT = {"parameters": [idempotency.OPENAPI_PARAMETER]}
 
 
+def _text(schema: dict):
+    """A filter parameter taken as text, documented as `schema`: civicdesk.cases.queries.read_filters
+    reads it, the one reader of list filters (staff queue, API, open data)."""
+    return Annotated[str | None, WithJsonSchema({"anyOf": [schema, {"type": "null"}]})]
+
+
+def _code():
+    return {"type": "string", "pattern": f"^{CODE.pattern}$"}
+
+
 class CaseFilters(Schema):
-    status: Literal[(*Status.values, "active", "finished")] | None = None
-    service: Code | None = None
-    department: Code | None = Field(None, description="A department code, or `mine`.")
-    assignee: Annotated[str, StringConstraints(pattern=r"^(me|unassigned|[1-9][0-9]{0,17})$")] | None = Field(
+    status: _text({"type": "string", "enum": list(STATUS_FILTERS)}) = None
+    service: _text(_code()) = None
+    department: _text(_code()) = Field(None, description="A department code, or `mine`.")
+    assignee: _text({"type": "string", "pattern": f"^({ASSIGNEE.pattern})$"}) = Field(
         None, description="`me`, `unassigned` or a user id (city staff only)."
     )
-    channel: Literal[tuple(Channel.values)] | None = None
-    overdue: bool | None = Field(None, description="`true`: only open cases past their due time.")
-    created_from: date | None = Field(None, ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 1, 1))
-    created_to: date | None = Field(None, ge=date(FIRST_YEAR, 1, 1), le=date(LAST_YEAR, 1, 1))
-    q: str | None = Field(None, max_length=200, description="Full-text search (city staff only).")
-    sort: Literal[tuple(SORTS)] = DEFAULT_SORT
+    channel: _text({"type": "string", "enum": list(Channel.values)}) = None
+    overdue: _text({"type": "boolean"}) = Field(
+        None, description="`true`: only open cases past their due time."
+    )
+    created_from: _text({"type": "string", "format": "date"}) = None
+    created_to: _text({"type": "string", "format": "date"}) = None
+    q: _text({"type": "string", "maxLength": MAX_SEARCH}) = Field(
+        None, description="Full-text search (city staff only)."
+    )
+    sort: Annotated[str, WithJsonSchema({"type": "string", "enum": list(SORTS)})] = DEFAULT_SORT
     limit: int = Field(50, ge=1, le=200)
     after: str | None = Field(None, max_length=500, description="The `next` cursor of the page before.")
     before: str | None = Field(None, max_length=500, description="The `previous` cursor of the page after.")
@@ -146,19 +165,18 @@ def is_current(if_none_match: str, case) -> bool:
 
 def list_cases_from(request, cases, filters: CaseFilters) -> dict:
     """One page of `cases` (already limited to what the caller may see) after the filters."""
-    values = filters.dict(exclude={"sort", "limit", "after", "before"}, exclude_none=True)
+    parsed = read_filters(filters.dict(exclude={"limit", "after", "before"}, exclude_none=True))
+    refused = dict(parsed.errors)
     if not request.auth.is_staff:  # what residents are not shown, they may not filter by either
         staff_only = {
             "q": _("Full-text search is for city staff."),
             "assignee": _("Filtering by assignee is for city staff."),
         }
-        refused = {name: [message] for name, message in staff_only.items() if values.get(name)}
-        if refused:
-            invalid = _("Some values are missing or not valid.")
-            raise ApiError(422, "validation_error", invalid, fields=refused)
-    if values.pop("overdue", False):
-        values["overdue"] = True
-    keys = sort_keys(filters.sort)
+        refused |= {name: [message] for name, message in staff_only.items() if getattr(filters, name)}
+    if refused:
+        raise ApiError(422, "validation_error", _("Some values are missing or not valid."), fields=refused)
+    values = parsed.values
+    keys = sort_keys(values.pop("sort", DEFAULT_SORT))  # a blank `sort` is a missing one
     for name in ("after", "before"):
         cursor = getattr(filters, name)
         if cursor and decode_cursor(cursor, keys, cases.model) is None:

@@ -24,7 +24,6 @@ from civicdesk.notify.outbox import queue_case_email, queue_follower_email, queu
 from civicdesk.routing.rules import decide
 from civicdesk.sla import clock as sla_clock
 from civicdesk.sla.models import EscalationFiring
-from civicdesk.webhooks import fanout as webhooks
 
 from . import cleaning, permissions
 from .attachments import prepare_image, removed_on_error, store_image
@@ -96,8 +95,20 @@ def _actor_label(actor):
     return str(actor) if actor.role in STAFF_ROLES else RESIDENT_LABEL
 
 
+# Integrations that turn events into outbox rows in the same transaction (webhooks registers its
+# fan-out when its app is ready): the domain never imports the integrations built on it.
+EVENT_FOLLOWERS = []
+
+
+def follow_events(on_event):
+    """Call `on_event(case, event)` for every timeline event, inside the action's transaction."""
+    if on_event not in EVENT_FOLLOWERS:
+        EVENT_FOLLOWERS.append(on_event)
+
+
 def _event(case, actor, kind, *, changes=None, public=False, message="", at=None):
-    """Write one timeline event; the case's service-level clock follows it in the same transaction."""
+    """Write one timeline event; the case's service-level clock and the integrations that follow
+    events (webhooks) follow it in the same transaction."""
     event = CaseEvent.objects.create(
         case=case,
         actor=actor,
@@ -109,7 +120,8 @@ def _event(case, actor, kind, *, changes=None, public=False, message="", at=None
         created_at=at or timezone.now(),
     )
     sla_clock.on_event(case, event)
-    webhooks.on_event(case, event)
+    for on_event in EVENT_FOLLOWERS:
+        on_event(case, event)
     return event
 
 

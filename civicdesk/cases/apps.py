@@ -5,7 +5,7 @@ from django.db.models.signals import post_migrate
 def _repair_search(using, **kwargs):
     from django.db import connections
 
-    from civicdesk.lib.search import ensure_search_schema
+    from civicdesk.cases.search import ensure_search_schema
 
     ensure_search_schema(connections[using])
 

@@ -35,16 +35,25 @@ class Undeliverable(Exception):
     """A failure no retry can fix (the receiver was deleted, the address is refused): fail at once."""
 
 
+def _send_email(message):
+    EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient]).send()
+
+
+# Channel -> function(message). Other apps add their channel from their AppConfig.ready() (webhooks
+# adds its POST): they build on the outbox, and the outbox imports none of them.
+SENDERS = {OutboxMessage.Channel.EMAIL: _send_email}
+
+
+def register_sender(channel, send_message):
+    SENDERS[channel] = send_message
+
+
 def send(message):
     """Send one message on its channel; any exception means this attempt failed."""
-    if message.channel == OutboxMessage.Channel.EMAIL:
-        EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient]).send()
-    elif message.channel == OutboxMessage.Channel.WEBHOOK:
-        from civicdesk.webhooks.sender import post  # the webhooks app builds on the outbox, not the reverse
-
-        post(message)
-    else:
+    sender = SENDERS.get(message.channel)
+    if sender is None:
         raise Undeliverable(f"No sender for channel {message.channel!r}")
+    sender(message)
 
 
 def deliver(message_id):

@@ -16,6 +16,7 @@ from civicdesk.cases.actions import MAX_MESSAGE
 from civicdesk.cases.attributes import MAX_TEXT
 from civicdesk.cases.forms import answers_from, attribute_fields
 from civicdesk.cases.models import Channel, Department, Priority, Service
+from civicdesk.cases.queries import read_filters
 from civicdesk.cases.workflow import NEEDS_REASON, Status, allowed_targets
 from civicdesk.lib.dates import year_limits
 
@@ -205,7 +206,7 @@ class QueueFilterForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
         validators=year_limits(),
     )
-    # An `area` filter (ward, district) belongs here and in queue.FILTERS once areas exist.
+    # An `area` filter (ward, district) belongs here and in cases.queries (FILTERS, READERS) once areas exist.
     sort = forms.ChoiceField(label=_("Sort by"), required=False)
 
     def __init__(self, *args, user, sorts, **kwargs):
@@ -233,11 +234,16 @@ class QueueFilterForm(forms.Form):
         fields["sort"].choices = [(key, label) for key, (label, _keys) in sorts.items()]
 
     def filters(self):
-        """The valid filters, by name; an invalid value drops only that filter."""
+        """The valid filters, by name, as the domain reads every list's parameters; a value that is
+        not valid, or not one this form offers (a stale link's service), drops only that filter."""
         if not self.is_bound:
             return {}
-        self.is_valid()
-        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "", False)}
+        values = read_filters(self.data).values
+        return {name: value for name, value in values.items() if self._offers(name, value)}
+
+    def _offers(self, name, value):
+        field = self.fields[name]
+        return not isinstance(field, forms.ChoiceField) or field.valid_value(value)
 
 
 class CaseRefsField(forms.Field):

@@ -7,6 +7,12 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self):
-        from . import subscriptions
+        from civicdesk.cases.actions import follow_events
+        from civicdesk.notify.delivery import register_sender
+        from civicdesk.notify.models import OutboxMessage
+
+        from . import fanout, sender, subscriptions
 
         subscriptions.connect()
+        register_sender(OutboxMessage.Channel.WEBHOOK, sender.post)
+        follow_events(fanout.on_event)

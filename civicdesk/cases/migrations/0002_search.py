@@ -1,6 +1,6 @@
-"""Full-text search indexes for civicdesk.lib.search (PostgreSQL GIN, SQLite FTS5 with triggers).
+"""Full-text search indexes for civicdesk.cases.search (PostgreSQL GIN, SQLite FTS5 with triggers).
 
-The SQL lives in civicdesk/lib/search.py next to the queries that must match it. No model state
+The SQL lives in civicdesk/cases/search.py next to the queries that must match it. No model state
 changes: these objects are invisible to Django's autodetector.
 """
 
@@ -8,13 +8,13 @@ from django.db import migrations
 
 
 def forwards(apps, schema_editor):
-    from civicdesk.lib.search import install_search_schema
+    from civicdesk.cases.search import install_search_schema
 
     install_search_schema(schema_editor.connection)
 
 
 def backwards(apps, schema_editor):
-    from civicdesk.lib.search import uninstall_search_schema
+    from civicdesk.cases.search import uninstall_search_schema
 
     uninstall_search_schema(schema_editor.connection)
 

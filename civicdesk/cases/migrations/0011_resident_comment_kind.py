@@ -7,7 +7,7 @@ from django.db import migrations, models
 
 
 def _relabel(apps, schema_editor, old, new):
-    from civicdesk.lib.search import reindex_messages
+    from civicdesk.cases.search import reindex_messages
 
     events = apps.get_model("cases", "CaseEvent").objects
     if new == "comment":

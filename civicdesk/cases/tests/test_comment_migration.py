@@ -8,7 +8,7 @@ from django.db import connection
 
 from civicdesk.cases import actions
 from civicdesk.cases.models import CaseEvent, EventKind
-from civicdesk.lib.search import search_cases
+from civicdesk.cases.search import search_cases
 
 migration = importlib.import_module("civicdesk.cases.migrations.0011_resident_comment_kind")
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case, Channel, Priority
-from civicdesk.staff.queue import capped_count
+from civicdesk.cases.queries import capped_count
 
 from .helpers import HTMX, page_text
 

@@ -16,9 +16,10 @@ from civicdesk.cases import actions, permissions
 from civicdesk.cases.actions import StaleCase
 from civicdesk.cases.forms import add_action_errors
 from civicdesk.cases.models import Department
+from civicdesk.cases.queries import mark_rows
+from civicdesk.cases.search import search_cases
 from civicdesk.cases.workflow import ACTIVE, TRANSITIONS, Status, allowed_targets
 from civicdesk.lib.geo import nearby_cells
-from civicdesk.lib.search import search_cases
 
 from ..forms import (
     AssignForm,
@@ -30,7 +31,6 @@ from ..forms import (
     StatusForm,
     grouped_people,
 )
-from ..queue import mark_rows
 from .base import _get_case_for_staff, _visible_cases, is_htmx, render_page, staff_required
 
 TEMPLATE = "staff/case.html"

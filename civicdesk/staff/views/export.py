@@ -5,11 +5,11 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from civicdesk.cases.disclosure import Audience
+from civicdesk.cases.paging import order_by
+from civicdesk.cases.queries import SORTS, filter_cases, sort_keys
 from civicdesk.transfer.export import KINDS, Exporter, response
 
 from ..forms import QueueFilterForm
-from ..paging import order_by
-from ..queue import SORTS, filter_cases, sort_keys
 from .base import _visible_cases, staff_required
 from .queue import _filter_data
 

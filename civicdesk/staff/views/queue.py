@@ -11,10 +11,8 @@ from django.views.decorators.http import require_GET, require_POST
 
 from civicdesk.cases import actions, permissions
 from civicdesk.cases.actions import StaleCase
-
-from ..forms import BulkForm, QueueFilterForm
-from ..paging import paginate
-from ..queue import (
+from civicdesk.cases.paging import paginate
+from civicdesk.cases.queries import (
     COUNT_CAP,
     PAGE_SIZE,
     SEARCH_COUNT_CAP,
@@ -26,6 +24,8 @@ from ..queue import (
     saved_views,
     sort_keys,
 )
+
+from ..forms import BulkForm, QueueFilterForm
 from .base import _visible_cases, render_page, safe_next, staff_required
 
 MAX_FAILURES_LISTED = 20

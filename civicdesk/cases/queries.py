@@ -1,21 +1,26 @@
-"""The staff queue as queries: filters, sort orders, saved views and cheap counts.
+"""Lists of cases as queries: the filter parameters' one reader, filters, sort orders, saved views,
+cheap counts. The staff queue and its exports, the REST API and open data all read from here.
 
-Kept apart from the views so each filter is a small function of (queryset, value, user, now).
+Each filter is a small function of (queryset, value, user, now); `read_filters` turns query-string
+text into those values, so every page and API accepts the same words with the same messages.
 """
 
-from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
 
 from django.core.exceptions import ObjectDoesNotExist
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
-from civicdesk.cases.models import Priority
-from civicdesk.cases.workflow import ACTIVE, FINISHED
-from civicdesk.lib.search import search_cases
+from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR, in_range
 
+from .models import Channel, Priority
 from .paging import Key
+from .search import search_cases
+from .workflow import ACTIVE, FINISHED, Status
 
 COUNT_CAP = 1000
 # A word search tests the words on each case it counts: fewer counted keeps it quick ("200+").
@@ -39,6 +44,9 @@ def default_sort(status):
     """Open work by urgency; history (finished cases, or every case) newest first, which the
     created_at index serves at any size where sorting every case by priority would not."""
     return DEFAULT_SORT if status == "active" or status in ACTIVE else "newest"
+
+
+# ---------------------------------------------------------------- the filters
 
 
 def _status(queryset, value, user, now):
@@ -72,7 +80,7 @@ def _channel(queryset, value, user, now):
 
 
 def _overdue(queryset, value, user, now):
-    return queryset.filter(overdue_q(now))
+    return queryset.filter(overdue_q(now)) if value else queryset
 
 
 def _start_of(day):
@@ -103,6 +111,127 @@ FILTERS = {
     "created_to": _created_to,
     "q": _search,
 }
+
+
+# ---------------------------------------------------------------- reading the parameters
+
+MAX_SEARCH = 200
+STATUS_FILTERS = ("active", "finished", *Status.values)
+CODE = re.compile(r"[-a-zA-Z0-9_]{1,64}")  # a service's or department's code
+ASSIGNEE = re.compile(r"me|unassigned|[1-9][0-9]{0,17}")  # a user id fits a 64-bit column
+TRUE, FALSE = ("true", "t", "yes", "y", "on", "1"), ("false", "f", "no", "n", "off", "0")
+
+
+class Invalid(ValueError):
+    """A parameter's value that is not one its filter accepts; the message names the parameter."""
+
+
+def _one_of(choices):
+    def parse(text, name):
+        if text not in choices:
+            raise Invalid(
+                gettext_now("“%(name)s” must be one of %(choices)s; got “%(value)s”.")
+                % {"name": name, "choices": ", ".join(choices), "value": text[:40]}
+            )
+        return text
+
+    return parse
+
+
+def _matching(pattern, example):
+    def parse(text, name):
+        if not pattern.fullmatch(text):
+            raise Invalid(
+                gettext_now("“%(name)s” must look like “%(example)s”; got “%(value)s”.")
+                % {"name": name, "example": example, "value": text[:40]}
+            )
+        return text
+
+    return parse
+
+
+def _flag(text, name):
+    if text.lower() not in TRUE + FALSE:
+        raise Invalid(
+            gettext_now("“%(name)s” must be true or false; got “%(value)s”.")
+            % {"name": name, "value": text[:40]}
+        )
+    return text.lower() in TRUE
+
+
+def _day(text, name):
+    """A date written YYYY-MM-DD (what a date input sends), within the accepted years."""
+    try:
+        day = date.fromisoformat(text) if len(text) == 10 else None
+    except ValueError:
+        day = None
+    if day is None:
+        raise Invalid(
+            gettext_now("“%(name)s” must be a date written YYYY-MM-DD, such as 2024-01-31; got “%(value)s”.")
+            % {"name": name, "value": text[:40]}
+        )
+    if not in_range(day):
+        raise Invalid(
+            gettext_now("“%(name)s” must be a date in the years %(first)d to %(last)d; got “%(value)s”.")
+            % {"name": name, "first": FIRST_YEAR, "last": LAST_YEAR, "value": text}
+        )
+    return day
+
+
+def _words(text, name):
+    if len(text) > MAX_SEARCH:
+        raise Invalid(
+            gettext_now("“%(name)s” must be at most %(limit)d characters long.")
+            % {"name": name, "limit": MAX_SEARCH}
+        )
+    return text
+
+
+# Parameter -> reader(text, name) -> value for FILTERS (or the sort order's name).
+READERS = {
+    "status": _one_of(STATUS_FILTERS),
+    "service": _matching(CODE, "pothole"),
+    "department": _matching(CODE, "public-works"),
+    "assignee": _matching(ASSIGNEE, "me"),
+    "channel": _one_of(tuple(Channel.values)),
+    "overdue": _flag,
+    "created_from": _day,
+    "created_to": _day,
+    "q": _words,
+    "sort": _one_of(tuple(SORTS)),
+}
+
+
+@dataclass
+class Parameters:
+    values: dict = field(default_factory=dict)  # filter name -> value, for filter_cases
+    errors: dict = field(default_factory=dict)  # parameter as written -> [message]
+
+
+def read_filters(data, names=tuple(READERS), aliases=None):
+    """The filters in query-string `data` (a QueryDict or a dict of text): each valid one as its value,
+    each invalid one as an error. A blank value is a missing one.
+
+    `names` limits the filters read; `aliases` maps a parameter's public name to a filter's
+    (open data says `since` for `created_from`). Callers decide what an error means: the staff
+    queue drops that filter, the API and open data refuse the request.
+    """
+    spelled = {filter_name: public for public, filter_name in (aliases or {}).items()}
+    result = Parameters()
+    for name in names:
+        parameter = spelled.get(name, name)
+        text = data.get(parameter, "")
+        text = text.strip() if isinstance(text, str) else ""
+        if not text:
+            continue
+        try:
+            result.values[name] = READERS[name](text, parameter)
+        except Invalid as error:
+            result.errors[parameter] = [str(error)]
+    return result
+
+
+# ---------------------------------------------------------------- filtering, sorting, counting
 
 
 def overdue_q(now):

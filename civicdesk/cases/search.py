@@ -2,13 +2,9 @@
 
 What is searched: a case's number, description and address, and the messages people wrote on
 its timeline (public replies, internal notes, residents' comments). A case matches when every
-word of the query appears somewhere in it or its messages; words of three or more letters match
-as prefixes ("pothol" finds "pothole"), shorter ones must match whole.
-
-Both backends must give the same answers, so both see the same words: text is split into runs of
-letters and digits (punctuation, `@`, `-`, `<b>` all separate words), lower-cased, accents kept.
-PostgreSQL gets that by indexing `regexp_replace(text, '[^[:alnum:]]+', ' ')` with the `simple`
-configuration (no stemming, no stop words); SQLite by FTS5's `unicode61` tokenizer.
+word of the query appears somewhere in it or its messages. How text becomes words, and each
+backend's query syntax, are domain-free and live in civicdesk.lib.fulltext; this module knows the
+case tables.
 
 Schema (created by migration cases/0002_search, repaired by `ensure_search_schema`):
 - PostgreSQL: expression GIN indexes on cases_case and on cases_caseevent (messages only).
@@ -18,26 +14,37 @@ Schema (created by migration cases/0002_search, repaired by `ensure_search_schem
 import re
 
 from django.db import connections
-from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, Subquery, Value
+from django.db.models import BooleanField, Exists, OuterRef, Q, Subquery, Value
 from django.db.models.expressions import RawSQL
+
+from civicdesk.lib.fulltext import (
+    FTS5_TOKENIZE,
+    PG_DOCUMENT,
+    PG_MATCH,
+    Matches,
+    estimated_rows,
+    execute,
+    fts5_query,
+    pg_query,
+    table_rows,
+    words,
+)
+
+from .models import CaseEvent
 
 MAX_TERMS = 8
 LIST_UP_TO = 2000  # matches passed to the main query as a list of ids; more stay a sub-query...
 COMMON_SHARE = 0.05  # ...unless the word is in this share of all cases: then each row is tested
-PREFIX_MIN_LENGTH = 3
-_WORD = re.compile(r"[^\W_]+")
 CASE_NUMBER = re.compile(r"\d{2}-\d{6}")  # as civicdesk.cases.actions.next_numbers makes them
 
-# One template for every document: the queries must stay character-for-character the same as the
-# index expressions below, or PostgreSQL will not use the indexes.
-_PG_DOCUMENT = "to_tsvector('simple'::regconfig, regexp_replace({text}, '[^[:alnum:]]+', ' ', 'g'))"
-_PG_CASE_DOCUMENT = _PG_DOCUMENT.format(text="number || ' ' || description || ' ' || address")
+# The index expressions below and the queries share PG_DOCUMENT, so PostgreSQL uses the indexes.
+_PG_CASE_DOCUMENT = PG_DOCUMENT.format(text="number || ' ' || description || ' ' || address")
 # The messages searched: staff replies, internal notes and residents' comments. Routing and status
 # events carry system text ("Routed to Public Works…") that would make every case match. The SQL
 # below spells the same list out.
 SEARCHED_KINDS = ["reply", "note", "comment"]
 _SEARCHED_EVENTS = "kind IN ('reply', 'note', 'comment') AND message <> ''"
-_PG_MESSAGE_DOCUMENT = _PG_DOCUMENT.format(text="message")
+_PG_MESSAGE_DOCUMENT = PG_DOCUMENT.format(text="message")
 
 POSTGRES_SCHEMA = [
     f"CREATE INDEX IF NOT EXISTS case_search_idx ON cases_case USING gin ({_PG_CASE_DOCUMENT})",
@@ -49,7 +56,7 @@ POSTGRES_DROP = [
     "DROP INDEX IF EXISTS case_event_search_idx",
 ]
 
-_TOKENIZE = 'tokenize = "unicode61 remove_diacritics 0"'
+_TOKENIZE = FTS5_TOKENIZE
 SQLITE_TABLES = {
     "case_fts": "CREATE VIRTUAL TABLE IF NOT EXISTS case_fts USING fts5(number, description, address, "
     f"content='cases_case', content_rowid='id', {_TOKENIZE})",
@@ -107,7 +114,7 @@ SQLITE_DROP = [
 
 def search_terms(text):
     """The words of `text` as the indexes see them (lower-case runs of letters and digits)."""
-    return list(dict.fromkeys(_WORD.findall((text or "").lower())))[:MAX_TERMS]
+    return words(text, MAX_TERMS)
 
 
 def search_cases(queryset, text, *, include_internal=True):
@@ -134,19 +141,12 @@ def search_cases(queryset, text, *, include_internal=True):
     return queryset
 
 
-def _is_prefix(term):
-    return len(term) >= PREFIX_MIN_LENGTH
-
-
 # Two SELECTs of case ids per backend: in the case's own text, and in its messages. Constant SQL:
 # the user's words (and the public-only switch) only ever travel as parameters.
-_PG_IN_CASE = (
-    f"SELECT id FROM cases_case WHERE {_PG_CASE_DOCUMENT} "  # noqa: S608
-    "@@ to_tsquery('simple'::regconfig, %s)"
-)
+_PG_IN_CASE = f"SELECT id FROM cases_case WHERE {_PG_CASE_DOCUMENT} {PG_MATCH}"  # noqa: S608
 _PG_IN_MESSAGES = (
     f"SELECT case_id FROM cases_caseevent WHERE {_SEARCHED_EVENTS} "  # noqa: S608
-    f"AND {_PG_MESSAGE_DOCUMENT} @@ to_tsquery('simple'::regconfig, %s) AND (public OR %s)"
+    f"AND {_PG_MESSAGE_DOCUMENT} {PG_MATCH} AND (public OR %s)"
 )
 _SQLITE_IN_CASE = "SELECT rowid AS id FROM case_fts WHERE case_fts MATCH %s"
 _SQLITE_IN_MESSAGES = (
@@ -156,12 +156,12 @@ _SQLITE_IN_MESSAGES = (
 
 
 def _postgres_parts(term, include_internal):
-    query = f"'{term}':*" if _is_prefix(term) else f"'{term}'"
+    query = pg_query(term)
     return _PG_IN_CASE, _PG_IN_MESSAGES, [query, query, include_internal]
 
 
 def _sqlite_parts(term, include_internal):
-    query = f'"{term}"*' if _is_prefix(term) else f'"{term}"'
+    query = fts5_query(term)
     return _SQLITE_IN_CASE, _SQLITE_IN_MESSAGES, [query, query, include_internal]
 
 
@@ -188,46 +188,25 @@ def _matching(connection, in_case, in_messages, params):
 
 def _is_common(cursor, in_case, query):
     """Whether PostgreSQL expects `query` in at least COMMON_SHARE of all cases."""
-    cursor.execute(f"EXPLAIN (FORMAT JSON) {in_case}", [query])
-    expected = cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
-    cursor.execute("SELECT reltuples FROM pg_class WHERE oid = 'cases_case'::regclass")
-    cases = cursor.fetchone()[0]  # -1 until the table is first analyzed: then any word is common
+    expected = estimated_rows(cursor, in_case, [query])
+    cases = table_rows(cursor, "cases_case")  # -1 until first analyzed: then any word is common
     return expected >= COMMON_SHARE * max(cases, 1)
 
 
-class _Matches(Func):
-    """`fields` (joined by spaces) hold `query`: the same document as the GIN indexes', on one row."""
-
-    output_field = BooleanField()
-
-    def __init__(self, query, *fields):
-        super().__init__(*(F(field) for field in fields), Value(query))
-
-    def as_sql(self, compiler, connection, **extra_context):
-        *columns, (query, query_params) = (compiler.compile(e) for e in self.source_expressions)
-        document = " || ' ' || ".join(sql for sql, _params in columns)
-        sql = f"{_PG_DOCUMENT.format(text=document)} @@ to_tsquery('simple'::regconfig, {query})"
-        return sql, [*(p for _sql, params in columns for p in params), *query_params]
-
-
 def _row_matches(query, include_internal):
-    from civicdesk.cases.models import CaseEvent
-
     messages = CaseEvent.objects.filter(case=OuterRef("pk"), kind__in=SEARCHED_KINDS).exclude(message="")
     if not include_internal:
         messages = messages.filter(public=True)
     # A scalar sub-query (first match or NULL) rather than EXISTS: PostgreSQL would turn an EXISTS
     # into a hash of every matching message, the very collection this avoids.
-    first = messages.filter(_Matches(query, "message")).values(found=Value(True))[:1]
-    return Q(_Matches(query, "number", "description", "address")) | Q(
+    first = messages.filter(Matches(query, "message")).values(found=Value(True))[:1]
+    return Q(Matches(query, "number", "description", "address")) | Q(
         Subquery(first, output_field=BooleanField())
     )
 
 
 def _substring_match(term, include_internal):
     """Other databases: a slow substring scan, good enough for a trial run."""
-    from civicdesk.cases.models import CaseEvent
-
     events = CaseEvent.objects.filter(case=OuterRef("pk"), kind__in=SEARCHED_KINDS, message__icontains=term)
     if not include_internal:
         events = events.filter(public=True)
@@ -245,26 +224,26 @@ def _substring_match(term, include_internal):
 def install_search_schema(connection):
     """Create the search indexes (idempotent). Called by migration cases/0002_search."""
     if connection.vendor == "postgresql":
-        _execute(connection, POSTGRES_SCHEMA)
+        execute(connection, POSTGRES_SCHEMA)
     elif connection.vendor == "sqlite":
-        _execute(connection, [*SQLITE_TABLES.values(), *SQLITE_TRIGGERS.values(), *SQLITE_REBUILD])
+        execute(connection, [*SQLITE_TABLES.values(), *SQLITE_TRIGGERS.values(), *SQLITE_REBUILD])
 
 
 def uninstall_search_schema(connection):
     if connection.vendor == "postgresql":
-        _execute(connection, POSTGRES_DROP)
+        execute(connection, POSTGRES_DROP)
     elif connection.vendor == "sqlite":
-        _execute(connection, SQLITE_DROP)
+        execute(connection, SQLITE_DROP)
 
 
 def reindex_messages(connection):
     """Rebuild the index of messages, after a change to which kinds of event it holds."""
     if connection.vendor == "postgresql":
-        _execute(connection, [POSTGRES_DROP[1], POSTGRES_SCHEMA[1]])
+        execute(connection, [POSTGRES_DROP[1], POSTGRES_SCHEMA[1]])
     elif connection.vendor == "sqlite":
         triggers = [name for name in SQLITE_TRIGGERS if name.startswith("case_event_fts")]
         drops = [f"DROP TRIGGER IF EXISTS {name}" for name in triggers]
-        _execute(connection, [*drops, *(SQLITE_TRIGGERS[name] for name in triggers), *SQLITE_REBUILD[1:]])
+        execute(connection, [*drops, *(SQLITE_TRIGGERS[name] for name in triggers), *SQLITE_REBUILD[1:]])
 
 
 def ensure_search_schema(connection):
@@ -288,9 +267,3 @@ def ensure_search_schema(connection):
         return False  # not installed at all: migration 0002_search has not run (or was reversed)
     install_search_schema(connection)
     return True
-
-
-def _execute(connection, statements):
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)

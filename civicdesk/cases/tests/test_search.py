@@ -1,11 +1,11 @@
-"""civicdesk.lib.search on whichever database the suite runs against (SQLite and PostgreSQL)."""
+"""civicdesk.cases.search on whichever database the suite runs against (SQLite and PostgreSQL)."""
 
 import pytest
 from django.db import connection
 
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case
-from civicdesk.lib.search import ensure_search_schema, search_cases, search_terms
+from civicdesk.cases.search import ensure_search_schema, search_cases, search_terms
 
 
 def submit(cast, description, address="", service=None, answers=None):
@@ -117,8 +117,8 @@ def test_it_repairs_sqlite_triggers_dropped_by_a_table_rebuild(cases):
 def test_it_uses_the_gin_indexes_on_postgresql(cases, monkeypatch):
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL-only: checks the query plan")
-    monkeypatch.setattr("civicdesk.lib.search.LIST_UP_TO", 0)  # the sub-query, not a list of ids...
-    monkeypatch.setattr("civicdesk.lib.search.COMMON_SHARE", 2)  # ...nor a test of each row
+    monkeypatch.setattr("civicdesk.cases.search.LIST_UP_TO", 0)  # the sub-query, not a list of ids...
+    monkeypatch.setattr("civicdesk.cases.search.COMMON_SHARE", 2)  # ...nor a test of each row
     queryset = search_cases(Case.objects.all(), "oak")
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
@@ -142,8 +142,8 @@ def test_it_searches_what_people_wrote_not_system_text(cast, cases):
 def test_it_answers_the_same_whether_matches_go_as_a_list_a_sub_query_or_a_test_of_each_row(
     cast, cases, monkeypatch, list_up_to, common_share
 ):
-    monkeypatch.setattr("civicdesk.lib.search.LIST_UP_TO", list_up_to)
-    monkeypatch.setattr("civicdesk.lib.search.COMMON_SHARE", common_share)
+    monkeypatch.setattr("civicdesk.cases.search.LIST_UP_TO", list_up_to)
+    monkeypatch.setattr("civicdesk.cases.search.COMMON_SHARE", common_share)
     actions.add_note(cases["lamp"], cast.root, "Oak tree nearby too")
     assert found("oak") == {cases["oak"].number, cases["lamp"].number}
     assert found("oak", include_internal=False) == {cases["oak"].number}

@@ -6,8 +6,8 @@ import pytest
 from django.utils import timezone
 
 from civicdesk.cases.models import Case
-from civicdesk.staff.paging import Key, decode_cursor, encode_cursor, paginate
-from civicdesk.staff.queue import SORTS
+from civicdesk.cases.paging import Key, decode_cursor, encode_cursor, paginate
+from civicdesk.cases.queries import SORTS
 
 KEYS = SORTS["priority"][1]
 
