@@ -7,7 +7,8 @@ error shapes with the same checks (`nul_field`, `utf8_charset`, `undecodable_fie
 middleware answers every other page.
 
 Form fields with NUL in a POST body are left to the forms: Django's CharField already gives a
-field error ("Null characters are not allowed."), which is kinder than a blank 400 page.
+field error ("Null characters are not allowed."), which is kinder than a 400 page. The admin is the
+exception: its JSON fields would pass NUL on (`admin_form_problem`).
 """
 
 import codecs
@@ -19,6 +20,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 NUL = "\x00"
+JSON_NUL = "\\u0000"
+STRICT = ("/admin/",)  # pages whose forms do not all refuse NUL themselves (JSON fields)
 FORM = "application/x-www-form-urlencoded"
 
 
@@ -71,6 +74,17 @@ def body_problem(request):
     return None
 
 
+def admin_form_problem(request):
+    """NUL in any field of a form under the admin, raw or as JSON's escape: the admin's JSON fields
+    (translations, routing conditions) pass "\\u0000" to PostgreSQL, which refuses it (a 500)."""
+    if request.method != "POST" or not request.path.startswith(STRICT):
+        return None
+    for name, values in request.POST.lists():
+        if (field := nul_field((name, value.replace(JSON_NUL, NUL)) for value in values)) is not None:
+            return _("The field “%(name)s” contains a NUL character.") % {"name": field[:60]}
+    return None
+
+
 def query_problem(request):
     if NUL in request.path:
         return _("The address contains a NUL character.")
@@ -92,7 +106,7 @@ class RefuseBadInput:
     def __call__(self, request):
         if not request.path.startswith(tuple(settings.BAD_INPUT_OWN_SHAPE)):
             try:
-                problem = query_problem(request) or body_problem(request)
+                problem = query_problem(request) or body_problem(request) or admin_form_problem(request)
             except RequestDataTooBig:  # the view's own handling of a body too large answers it
                 problem = None
             if problem:

@@ -113,11 +113,11 @@ def test_it_answers_agent_intake_with_field_errors_for_nul(client, cast):
     assert not Case.objects.exists()
 
 
-def test_it_answers_a_staff_note_with_nul_without_a_500(client, cast, case):
+def test_it_answers_a_staff_note_with_a_field_error_for_nul(client, cast, case):
     client.force_login(cast.bob)
     url = reverse("staff-note", args=[case.number])
-    response = client.post(url, {"message": "crew\x00note", "version": case.version})
-    assert response.status_code == 400
+    response = client.post(url, {"note-message": "crew\x00note", "note-version": case.version})
+    assert response.status_code == 400 and NULL_MESSAGE in response.content.decode()
     assert not CaseEvent.objects.filter(case=case, message__contains="crew").exists()
 
 
@@ -159,3 +159,13 @@ def test_it_answers_in_spanish(client, cast):
     response = client.get("/?q=%00", headers={"Accept-Language": "es"})
     assert response.status_code == 400 and "NUL" in response.content.decode()
     assert "This request cannot be read" not in response.content.decode()
+
+
+def test_it_answers_a_nul_in_an_admin_json_field_with_400(client, cast):
+    client.force_login(cast.root)
+    data = {"code": "x", "name": "X", "group": "G", "default_priority": "3"}
+    for field, text in (("translations", '{"es": {"name": "a\\u0000"}}'), ("name", "X\x00")):
+        response = client.post("/admin/cases/service/add/", data | {field: text})
+        assert response.status_code == 400, field
+        assert f"The field “{field}” contains a NUL character." in response.content.decode()
+    assert not cast.pothole.__class__.objects.filter(code="x").exists()
