@@ -87,7 +87,7 @@ def admin_form_problem(request):
 
 def query_problem(request):
     if NUL in request.path:
-        return _("The address contains a NUL character.")
+        return _("The web address contains a NUL character.")
     if (name := nul_field(request.GET.items())) is not None:
         return _("The parameter “%(name)s” contains a NUL character.") % {"name": name[:60]}
     return None

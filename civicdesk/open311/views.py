@@ -109,7 +109,10 @@ def _check_body(request):
         length = 0
     if length > limit:
         raise Open311Error(413, _("The request is too large: at most %(size)d bytes.") % {"size": limit})
-    if request.content_type == badinput.FORM and (name := badinput.undecodable_field(request.body)):
+    if (
+        request.content_type == badinput.FORM
+        and (name := badinput.undecodable_field(request.body)) is not None
+    ):
         raise Open311Error(400, _("%(field)s: the value is not UTF-8 text.") % {"field": name[:80]})
 
 

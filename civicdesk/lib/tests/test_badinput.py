@@ -34,6 +34,7 @@ def test_it_names_the_field_with_a_nul_or_undecodable_bytes():
     assert nul_field([("a", "ok"), ("b", None)]) is None
     assert undecodable_field(b"a=caf%C3%A9&b=caf%E9") == "b"
     assert undecodable_field(b"a=caf\xe9") == "a"
+    assert undecodable_field(b"a=1&=%FF") == ""
     assert undecodable_field(b"a=1&b=%E2%82%AC+x") is None
 
 
