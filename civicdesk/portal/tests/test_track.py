@@ -130,6 +130,7 @@ def test_it_refuses_a_49_megapixel_png_comment_with_a_field_message(client, cast
     response = client.post(reverse("portal-track", args=[case.tracking_token]), {"photos": upload})
     assert response.status_code == 200
     assert response.context["form"].errors["photos"] == [
-        "“huge.png” has too many pixels: photos may have at most 24 million. Send a smaller copy of the photo."
+        "“huge.png” has too many pixels: photos may have at most 24 million. "
+        "Send a smaller copy of the photo."
     ]
     assert not case.attachments.exists()
