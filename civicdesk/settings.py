@@ -83,6 +83,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "civicdesk.lib.badinput.RefuseBadInput",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     # After authentication: an idle staff session ends first, then staff without MFA are sent to set it up.
@@ -212,6 +213,10 @@ STORAGES = {
 }
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
+# The most pixels a photo may have, read from its header before it is decoded: a web worker holds
+# about 4 bytes per pixel while re-encoding, so this bounds its memory (24 Mpx: ~100 MB decoded).
+# A 12 MP phone photo is well inside; 48/50 MP modes (about 8000x6000) are refused.
+ATTACHMENT_MAX_PIXELS = int(os.environ.get("ATTACHMENT_MAX_PIXELS", 24_000_000))
 
 # E-mail (Django 6.1 mailers). EMAIL_URL-style pieces keep one variable per fact.
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", f"{CITY_NAME} 311 <noreply@civicdesk.invalid>")
@@ -253,6 +258,13 @@ PORTAL_SUBMIT_RATE = os.environ.get("PORTAL_SUBMIT_RATE", "10/h")
 PORTAL_TRACK_RATE = os.environ.get("PORTAL_TRACK_RATE", "30/h")
 # "Me too" and follow requests per client address.
 PORTAL_FOLLOW_RATE = os.environ.get("PORTAL_FOLLOW_RATE", "20/h")
+# Comments (and photos) on a tracking page: counted per client address and per tracking link.
+PORTAL_COMMENT_RATE = os.environ.get("PORTAL_COMMENT_RATE", "20/h")
+# Reports by signed-in residents, per account (anonymous reports: PORTAL_SUBMIT_RATE per address).
+PORTAL_RESIDENT_SUBMIT_RATE = os.environ.get("PORTAL_RESIDENT_SUBMIT_RATE", "30/h")
+# Addresses whose views check NUL characters and character sets themselves and answer in their own
+# error shape (Open311, the REST API); every other page gets lib.badinput's 400 page.
+BAD_INPUT_OWN_SHAPE = ("/open311/", "/api/")
 TRUSTED_PROXY = env_bool("TRUSTED_PROXY")
 
 # Integrations (issue 5). Rates are "count/unit" with unit s, m, h or d.

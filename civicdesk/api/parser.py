@@ -6,6 +6,8 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from ninja.parser import Parser
 
+from civicdesk.lib import badinput
+
 from .errors import ApiError
 
 
@@ -29,8 +31,9 @@ def _check_text(value, path="body"):
         bad = _bad_text(value)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check_text(key, path)
-            _check_text(item, f"{path}.{key}" if path != "body" else str(key))
+            inner = f"{path}.{key}" if path != "body" else str(key)
+            _check_text(key, inner.replace("\x00", "\\0"))  # the field that carries the bad name
+            _check_text(item, inner)
         return
     elif isinstance(value, list):
         for item in value:
@@ -59,9 +62,17 @@ class JsonParser(Parser):
                 "payload_too_large",
                 _("The request body is larger than %(limit)d bytes.") % {"limit": limit},
             )
+        if not badinput.utf8_charset(request):
+            raise ApiError(400, "unsupported_charset", _("Send the request body as UTF-8 JSON."))
         try:
-            data = json.loads(request.body, parse_constant=_refuse_constant)
-        except (ValueError, UnicodeDecodeError):
+            # RFC 8259: JSON between systems is UTF-8. json.loads(bytes) would also guess UTF-16
+            # and UTF-32; decoding first refuses them, and any byte that is not UTF-8, with a 400.
+            text = request.body.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise ApiError(400, "unsupported_charset", _("Send the request body as UTF-8 JSON.")) from None
+        try:
+            data = json.loads(text, parse_constant=_refuse_constant)
+        except ValueError:
             raise ApiError(400, "malformed_json", _("The request body is not valid JSON.")) from None
         _check_text(data)
         return data
@@ -74,6 +85,6 @@ class JsonParser(Parser):
                         422,
                         "validation_error",
                         _("Some values are missing or not valid."),
-                        fields={key: [_("Text may not contain NUL characters.")]},
+                        fields={key.replace("\x00", "\\0"): [_("Text may not contain NUL characters.")]},
                     )
         return super().parse_querydict(data, list_fields, request)

@@ -14,6 +14,8 @@ from .models import Priority
 
 def text(value, field, limit, required=True):
     text = (value or "").strip()
+    if "\x00" in text:  # PostgreSQL cannot store it; SQLite would, and cut the text short elsewhere
+        raise ValidationError({field: _("Null characters are not allowed.")})
     if required and not text:
         raise ValidationError({field: _("This field cannot be empty.")})
     if len(text) > limit:

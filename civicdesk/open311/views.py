@@ -4,7 +4,6 @@ Every view takes the format from the URL suffix and answers problems with the sp
 404 for what does not exist, 403 for a missing or bad api_key, 429 over a rate limit, 400 otherwise.
 """
 
-import codecs
 from functools import wraps
 
 from django.conf import settings
@@ -19,6 +18,7 @@ from civicdesk.cases import disclosure
 from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.models import Attachment, Case, CaseEvent, EventKind, Service
 from civicdesk.cases.workflow import ACTIVE, FINISHED
+from civicdesk.lib import badinput
 
 from . import access, serialize, submit
 from .formats import errors, respond
@@ -28,6 +28,7 @@ from .params import Open311Error, read_query, value
 CHANGESET = "2026-05-01T00:00:00+00:00"  # when this endpoint's behaviour last changed
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 MAX_FORM_BYTES = 256 * 1024
+PATH_NAMES = {"number": "service_request_id", "code": "service_code"}  # URL parts in Open311's words
 
 
 def endpoint(*methods):
@@ -39,6 +40,7 @@ def endpoint(*methods):
         def wrapper(request, fmt="xml", **kwargs):
             try:
                 data = _data(request, methods)
+                _refuse_nul(data, kwargs)
                 with translation.override(_language(data)):
                     try:
                         access.check_jurisdiction(data)
@@ -93,13 +95,13 @@ def _check_body(request):
             400, _("Send the request as application/x-www-form-urlencoded or multipart/form-data.")
         )
     charset = request.content_params.get("charset")
+    if not badinput.utf8_charset(request):
+        raise Open311Error(
+            400,
+            _("charset: send the form in UTF-8, not “%(charset)s”.") % {"charset": charset[:40]},
+        )
     if charset:
-        try:
-            codecs.lookup(charset)
-        except LookupError:
-            raise Open311Error(
-                400, _("Unknown character set “%(charset)s”.") % {"charset": charset[:40]}
-            ) from None
+        request.encoding = "utf-8"  # "UTF8" and other aliases: Django itself accepts only "utf-8"
     limit = MAX_FORM_BYTES
     if request.content_type == "multipart/form-data":
         limit += settings.ATTACHMENT_MAX_BYTES
@@ -109,6 +111,19 @@ def _check_body(request):
         length = 0
     if length > limit:
         raise Open311Error(413, _("The request is too large: at most %(size)d bytes.") % {"size": limit})
+    if (
+        request.content_type == badinput.FORM
+        and (name := badinput.undecodable_field(request.body)) is not None
+    ):
+        raise Open311Error(400, _("%(field)s: the value is not UTF-8 text.") % {"field": name[:80]})
+
+
+def _refuse_nul(data, kwargs):
+    """NUL in a parameter or the address: PostgreSQL cannot store or even look it up (a 500)."""
+    path = [(PATH_NAMES.get(key, key), text) for key, text in kwargs.items()]
+    name = badinput.nul_field([*((k, v) for k, values in data.lists() for v in values), *path])
+    if name is not None:
+        raise Open311Error(400, _("%(field)s: remove the NUL character.") % {"field": name[:80]})
 
 
 def _language(data):

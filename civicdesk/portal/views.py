@@ -60,28 +60,13 @@ def report(request, code):
         language=language,
         initial=_contact_initial(request.user),
     )
-    nearby = []
+    nearby, status = [], 200
     if request.method == "POST" and form.is_valid():
         nearby = [] if form.cleaned_data["confirm_new"] else _nearby_open_cases(service, form.cleaned_data)
         if not nearby:
-            wait = (
-                0
-                if request.user.is_authenticated
-                else hit("report", client_ip(request), settings.PORTAL_SUBMIT_RATE)
-            )
-            if wait:
-                minutes = wait // 60 + 1
-                form.add_error(
-                    None,
-                    ngettext(
-                        "You have sent many reports from this connection. "
-                        "Please try again in %(minutes)d minute, or call 311.",
-                        "You have sent many reports from this connection. "
-                        "Please try again in %(minutes)d minutes, or call 311.",
-                        minutes,
-                    )
-                    % {"minutes": minutes},
-                )
+            if wait := _report_wait(request):
+                form.add_error(None, _busy_message(request, wait))
+                status = 429
             else:
                 case = _submit(request, form, service, language)
                 if case is not None:
@@ -98,7 +83,34 @@ def report(request, code):
             "map_tile_url": settings.MAP_TILE_URL,
             "map_center": settings.MAP_CENTER,
         },
+        status=status,
     )
+
+
+def _report_wait(request):
+    """Seconds before another report is taken: per account when signed in, else per address."""
+    if request.user.is_authenticated:
+        return hit("report-user", request.user.pk, settings.PORTAL_RESIDENT_SUBMIT_RATE)
+    return hit("report", client_ip(request), settings.PORTAL_SUBMIT_RATE)
+
+
+def _busy_message(request, wait):
+    minutes = -(-wait // 60)  # whole minutes, rounded up
+    if request.user.is_authenticated:
+        message = ngettext(
+            "You have sent many reports recently. Please try again in %(minutes)d minute, or call 311.",
+            "You have sent many reports recently. Please try again in %(minutes)d minutes, or call 311.",
+            minutes,
+        )
+    else:
+        message = ngettext(
+            "You have sent many reports from this connection. "
+            "Please try again in %(minutes)d minute, or call 311.",
+            "You have sent many reports from this connection. "
+            "Please try again in %(minutes)d minutes, or call 311.",
+            minutes,
+        )
+    return message % {"minutes": minutes}
 
 
 def _contact_initial(user):
@@ -212,7 +224,11 @@ def track_lookup(request):
 def track(request, token):
     case = get_object_or_404(Case.objects.select_related("service", "duplicate_of"), tracking_token=token)
     form = CommentForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
+    status = 200
+    if request.method == "POST" and form.is_valid() and (wait := _comment_wait(request, token)):
+        form.add_error(None, _comment_busy_message(wait))
+        status = 429
+    elif request.method == "POST" and form.is_valid():
         try:
             actions.resident_comment(
                 case,
@@ -225,9 +241,27 @@ def track(request, token):
         else:
             messages.success(request, _("Thank you. Your comment was added to the case."))
             return redirect("portal-track", token=token)
-    return render(
-        request, "portal/track.html", _case_context(case, Audience.REPORTER, form=form, private=True)
+    context = _case_context(case, Audience.REPORTER, form=form, private=True)
+    return render(request, "portal/track.html", context, status=status)
+
+
+def _comment_wait(request, token):
+    """Counted per address and per tracking link, before any photo is decoded: one client cannot
+    flood a case, and a leaked link cannot be used from many addresses without limit."""
+    rate = settings.PORTAL_COMMENT_RATE
+    return max(hit("comment", client_ip(request), rate), hit("comment-link", token, rate))
+
+
+def _comment_busy_message(wait):
+    minutes = -(-wait // 60)  # whole minutes, rounded up
+    message = ngettext(
+        "Many comments were sent to this case or from this connection. "
+        "Please try again in %(minutes)d minute, or call 311.",
+        "Many comments were sent to this case or from this connection. "
+        "Please try again in %(minutes)d minutes, or call 311.",
+        minutes,
     )
+    return message % {"minutes": minutes}
 
 
 def case_public(request, number):

@@ -90,3 +90,59 @@ def test_it_translates_error_messages(bob, pothole_case):
     )
     assert response.status_code == 422
     assert error_of(response)["fields"]["message"] != ["This field cannot be empty."]
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body"),
+    [
+        ("application/json", '{"message": "caf\u00e9"}'.encode("latin-1")),
+        ("application/json", '{"message": "cafe"}'.encode("utf-16")),
+        ("application/json", '{"message": "cafe"}'.encode("utf-32")),
+        ("application/json; charset=latin-1", b'{"message": "cafe"}'),
+        ("application/json; charset=utf-16", '{"message": "cafe"}'.encode("utf-16")),
+    ],
+)
+def test_it_answers_a_body_that_is_not_utf8_with_400(bob, pothole_case, content_type, body):
+    # generic(): the test client's post() would re-encode the bytes for the declared charset.
+    url = f"/api/v1/cases/{pothole_case.number}/notes"
+    response = bob.client.generic("POST", url, body, content_type=content_type, headers=bob.headers({}))
+    assert response.status_code == 400
+    assert error_of(response) == {
+        "code": "unsupported_charset",
+        "message": "Send the request body as UTF-8 JSON.",
+    }
+    assert not pothole_case.events.filter(kind="note").exists()
+
+
+def test_it_accepts_utf8_json_with_or_without_a_charset_or_bom(bob, pothole_case):
+    url = f"/cases/{pothole_case.number}/notes"
+    for content_type, prefix in (
+        ("application/json; charset=UTF-8", b""),
+        ("application/json", b"\xef\xbb\xbf"),
+    ):
+        body = prefix + '{"message": "caf\u00e9"}'.encode()
+        assert bob.send("POST", url, body, content_type=content_type).status_code == 200
+    assert list(pothole_case.events.filter(kind="note").values_list("message", flat=True)) == ["café", "café"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ('{"message": "a\\u0000b"}', "message"),
+        ('{"message": "a", "x\\u0000": 1}', "x\\0"),
+        ('{"service": "pothole", "description": "x", "answers": {"depth": "deep\\u0000"}}', "answers.depth"),
+        ('{"service": "pothole", "description": "x\\u0000", "answers": {"depth": "deep"}}', "description"),
+    ],
+)
+def test_it_names_the_field_that_carries_a_nul(bob, pothole_case, body, field):
+    path = "/cases" if "service" in body else f"/cases/{pothole_case.number}/notes"
+    response = bob.post(path, body)
+    assert response.status_code == 422
+    assert list(error_of(response)["fields"]) == [field]
+
+
+@pytest.mark.parametrize(("query", "field"), [({"q": "a\x00"}, "q"), ({"service": "\x00"}, "service")])
+def test_it_names_the_query_parameter_that_carries_a_nul(bob, pothole_case, query, field):
+    response = bob.get("/cases", query)
+    assert response.status_code == 422 and list(error_of(response)["fields"]) == [field]
+    assert bob.get(f"/cases/{pothole_case.number}%00").status_code == 422

@@ -2,6 +2,8 @@
 
 import io
 import os
+import struct
+import zlib
 
 import pytest
 from django.conf import settings
@@ -118,15 +120,65 @@ def test_it_refuses_an_oversize_file_that_claims_to_be_small(cast):
     assert "too large" in message["photos"][0]
 
 
-def test_it_refuses_an_image_with_too_many_pixels(cast):
+TOO_MANY = "“{}” has too many pixels: photos may have at most {} million. Send a smaller copy of the photo."
+
+
+def big_png(width, height, broken=False):
+    """A real RGB PNG of width x height, built row by row so the test never holds its pixels;
+    `broken` gives it pixel data that is not zlib (a file that fails as soon as anything decodes it)."""
+    squeeze = zlib.compressobj(9)
+    row = b"\x00" + bytes(width * 3)  # filter byte, then black pixels
+    pixels = b"".join(squeeze.compress(row) for _ in range(0 if broken else height)) + squeeze.flush()
+    pixels = b"not zlib data" if broken else pixels
+
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", pixels) + chunk(b"IEND", b"")
+
+
+def test_it_refuses_a_49_megapixel_png_of_190_kb(cast):
+    data = big_png(7000, 7000)
+    assert len(data) < 200_000
+    case = new_case(cast)
+    upload = SimpleUploadedFile("flat.png", data, content_type="image/png")
+    message = refused_message(lambda: actions.attach_file(case, cast.bob, upload))
+    assert message == {"photos": [TOO_MANY.format("flat.png", 24)]}
+
+
+@override_settings(ATTACHMENT_MAX_PIXELS=2_000_000)
+def test_it_refuses_from_the_header_before_decoding_any_pixel(cast):
+    # The pixel data is garbage: any decoding would fail with "not a photo we can read".
+    case = new_case(cast)
+    upload = SimpleUploadedFile("cut.png", big_png(2000, 1500, broken=True))
+    message = refused_message(lambda: actions.attach_file(case, cast.bob, upload))
+    assert message == {"photos": [TOO_MANY.format("cut.png", 2)]}
+    within = SimpleUploadedFile("cut.png", big_png(2000, 1000, broken=True))
+    message = refused_message(lambda: actions.attach_file(case, cast.bob, within))
+    assert "is not a photo we can read" in message["photos"][0]  # inside the budget it is decoded
+
+
+@override_settings(ATTACHMENT_MAX_PIXELS=1_500_000)
+def test_it_accepts_a_photo_of_exactly_the_budget(cast):
+    out = io.BytesIO()
+    Image.new("RGB", (1500, 1000), "blue").save(out, "JPEG")
+    attachment = actions.attach_file(new_case(cast), cast.bob, SimpleUploadedFile("ok.jpg", out.getvalue()))
+    assert (attachment.width, attachment.height) == (1500, 1000)
+    out = io.BytesIO()
+    Image.new("RGB", (1501, 1000), "blue").save(out, "JPEG")
+    upload, case = SimpleUploadedFile("big.jpg", out.getvalue()), new_case(cast)
+    message = refused_message(lambda: actions.attach_file(case, cast.bob, upload))
+    assert message == {"photos": [TOO_MANY.format("big.jpg", "1.5")]}
+
+
+def test_it_refuses_an_image_beyond_pillows_own_limit(cast):
     out = io.BytesIO()
     Image.new("1", (8000, 7000)).save(out, "PNG")  # 56 megapixels, a few kB compressed
     case = new_case(cast)
     bomb = SimpleUploadedFile("bomb.png", out.getvalue())
-    assert (
-        "is not a photo we can read"
-        in refused_message(lambda: actions.attach_file(case, cast.bob, bomb))["photos"][0]
-    )
+    message = refused_message(lambda: actions.attach_file(case, cast.bob, bomb))
+    assert message == {"photos": [TOO_MANY.format("bomb.png", 24)]}
 
 
 def test_it_reads_an_upload_that_was_already_read(cast):

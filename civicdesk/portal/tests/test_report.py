@@ -136,7 +136,7 @@ def test_it_rate_limits_anonymous_submissions_with_a_clear_message(client, cast)
     for _ in range(2):
         assert post(client, cast).status_code == 302
     response = post(client, cast)
-    assert response.status_code == 200 and "many reports from this connection" in response.content.decode()
+    assert response.status_code == 429 and "many reports from this connection" in response.content.decode()
     assert Case.objects.count() == 2
 
 

@@ -120,3 +120,17 @@ def test_it_serves_public_photos_to_anyone_and_internal_ones_to_staff_who_may_se
     response = client.get(url(internal))
     assert response.status_code == 200 and response["Content-Type"] == "image/png"
     assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+def test_it_refuses_a_49_megapixel_png_comment_with_a_field_message(client, cast):
+    from civicdesk.cases.tests.test_attach import big_png
+
+    case = make_case(cast)
+    upload = SimpleUploadedFile("huge.png", big_png(7000, 7000), content_type="image/png")
+    response = client.post(reverse("portal-track", args=[case.tracking_token]), {"photos": upload})
+    assert response.status_code == 200
+    assert response.context["form"].errors["photos"] == [
+        "“huge.png” has too many pixels: photos may have at most 24 million. "
+        "Send a smaller copy of the photo."
+    ]
+    assert not case.attachments.exists()

@@ -29,7 +29,9 @@ def _require_intake(user):
 
 
 def _service(code):
-    return Service.objects.filter(code=code, active=True).first() if code else None
+    if not code or "\x00" in code:  # PostgreSQL cannot look up NUL; the form then says "choose one"
+        return None
+    return Service.objects.filter(code=code, active=True).first()
 
 
 def _refill(form, data):
