@@ -7,6 +7,11 @@ class WebhooksConfig(AppConfig):
     verbose_name = _("Webhooks")
 
     def ready(self):
-        from . import subscriptions
+        from civicdesk.notify.delivery import register_sender
+        from civicdesk.notify.models import OutboxMessage
+
+        from . import sender, subscriptions
 
         subscriptions.connect()
+        # The outbox sends webhook rows through us; it never imports this app (no import cycle).
+        register_sender(OutboxMessage.Channel.WEBHOOK, sender.post)
