@@ -150,9 +150,9 @@ def test_it_delivers_every_message_through_20_sigkills_mid_send(capsys):
             address = smtp.stalls.get(timeout=60)
             message = OutboxMessage.objects.get(recipient=address)
             assert message.status == "sending"  # mid-send: claimed, not recorded
-            pid = holder_pid(message)
-            processes.pop(pid).send_signal(signal.SIGKILL)  # KeyError if a worker we did not start held it
-            os.waitpid(pid, 0)
+            holder = processes.pop(holder_pid(message))  # KeyError if a process we did not start held it
+            holder.send_signal(signal.SIGKILL)
+            holder.wait()
             killed.append(address)
             process = worker(smtp.port)
             processes[process.pid] = process
