@@ -18,13 +18,18 @@ $(VENV)/.installed: pyproject.toml uv.lock package.json package-lock.json
 
 install: $(VENV)/.installed
 
+# Links in e-mails and Open311 discovery point where the site is served, unless SITE_URL says otherwise.
+run: export SITE_URL ?= http://127.0.0.1:$(PORT)
+# Every process production runs: web, task worker, the outbox sweep (messages of a killed worker,
+# slow retries) and the SLA watcher.
 run: install
 	mkdir -p var
 	DEBUG=true $(CIVICDESK) migrate --noinput
 	DEBUG=true $(CIVICDESK) load_demo --if-empty
-	@echo "CivicDesk: http://127.0.0.1:$(PORT)/  (demo logins in README.md)"
+	@echo "CivicDesk: $$SITE_URL/  (demo logins in README.md)"
 	trap 'kill 0' EXIT INT TERM; \
 	  DEBUG=true $(CIVICDESK) db_worker & \
+	  DEBUG=true $(CIVICDESK) deliver_outbox --interval 15 & \
 	  DEBUG=true $(CIVICDESK) sla_watch --interval 30 & \
 	  DEBUG=true $(CIVICDESK) runserver 127.0.0.1:$(PORT)
 

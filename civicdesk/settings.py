@@ -243,7 +243,18 @@ TASKS = {
         "QUEUES": ["default"],
     }
 }
+# Outbox delivery. A sender holds a message for OUTBOX_LEASE_SECONDS and renews that lease every
+# OUTBOX_HEARTBEAT_SECONDS while it sends, so a killed worker's message is taken over within a minute
+# (`deliver_outbox` sweeps every 15 s). After OUTBOX_MAX_ATTEMPTS fast tries a message is "failed":
+# administrators (ADMINS and every active administrator account) get one alert, and it is tried again
+# every OUTBOX_SLOW_RETRY_SECONDS until it goes or someone cancels it in the admin.
 OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "8"))
+OUTBOX_LEASE_SECONDS = float(os.environ.get("OUTBOX_LEASE_SECONDS", "30"))
+OUTBOX_HEARTBEAT_SECONDS = float(os.environ.get("OUTBOX_HEARTBEAT_SECONDS", "10"))
+OUTBOX_SLOW_RETRY_SECONDS = float(os.environ.get("OUTBOX_SLOW_RETRY_SECONDS", str(4 * 3600)))
+ADMINS = env_list("ADMINS")
+# Account e-mails (sign-up, verification, password reset, address change) go through the outbox.
+ACCOUNT_ADAPTER = "civicdesk.accounts.adapter.AccountAdapter"
 
 # Shared cache (rate limits, sessions of many processes): Redis in production, memory by default.
 CACHE_URL = os.environ.get("CACHE_URL", "")

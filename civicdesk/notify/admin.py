@@ -2,17 +2,27 @@ from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from .delivery import requeue
+from .delivery import cancel, requeue
 from .models import OutboxMessage
 
 
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "kind", "recipient", "status", "attempts", "next_attempt_at", "last_error"]
+    list_display = [
+        "created_at",
+        "kind",
+        "recipient",
+        "status",
+        "attempts",
+        "next_attempt_at",
+        "lease_until",
+        "alerted_at",
+        "last_error",
+    ]
     list_filter = ["status", "kind", "channel"]
-    search_fields = ["recipient", "subject", "case__number"]
+    search_fields = ["recipient", "subject", "case__number", "message_id"]
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
-    actions = ["retry_now"]
+    actions = ["retry_now", "cancel_messages"]
     date_hierarchy = "created_at"
 
     def has_add_permission(self, request):
@@ -23,10 +33,21 @@ class OutboxMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Retry the selected messages now"))
     def retry_now(self, request, queryset):
-        ids = requeue(queryset, [OutboxMessage.Status.FAILED, OutboxMessage.Status.PENDING])
+        statuses = [OutboxMessage.Status.FAILED, OutboxMessage.Status.PENDING, OutboxMessage.Status.CANCELLED]
+        ids = requeue(queryset, statuses)
         self.message_user(
             request,
             ngettext("%(count)d message queued again.", "%(count)d messages queued again.", len(ids))
             % {"count": len(ids)},
+            messages.SUCCESS,
+        )
+
+    @admin.action(description=_("Cancel the selected messages (stop retrying them)"))
+    def cancel_messages(self, request, queryset):
+        count = cancel(queryset)
+        self.message_user(
+            request,
+            ngettext("%(count)d message cancelled.", "%(count)d messages cancelled.", count)
+            % {"count": count},
             messages.SUCCESS,
         )

@@ -1,51 +1,50 @@
-"""Deliver outbox messages: claim, send, record. Safe to run in many processes at once."""
+"""Deliver outbox messages: claim, send, record. Safe to run in many processes at once.
+
+A claim is a lease: the sender writes who holds the message and until when, and a heartbeat thread
+renews the lease while the send is in flight. A worker killed mid-send stops renewing, its lease runs
+out within OUTBOX_LEASE_SECONDS, and the next sweep (`deliver_outbox`) takes the message over. The
+message keeps its Message-ID, so a receiver can recognise the second copy of a message that did
+arrive before the kill.
+"""
 
 import logging
+import os
+import socket
+import threading
+import uuid
 from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
-from django.db import transaction
-from django.db.models import Q
+from django.db import DatabaseError, connections, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from .models import OutboxMessage, backoff
-from .outbox import enqueue
+from .outbox import ALERT_KIND, enqueue, queue_failure_alert
 
 log = logging.getLogger(__name__)
-# A claim older than this belongs to a worker that died mid-send; the message is tried again.
-STALE_CLAIM = timedelta(minutes=10)
-
-
-def claim(message_id, now):
-    """Take a message for sending with one conditional UPDATE; False if another worker has it."""
-    stale = now - STALE_CLAIM
-    return bool(
-        OutboxMessage.objects.filter(pk=message_id)
-        .filter(
-            Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
-            | Q(status=OutboxMessage.Status.SENDING, claimed_at__lt=stale)
-        )
-        .update(status=OutboxMessage.Status.SENDING, claimed_at=now)
-    )
 
 
 class Undeliverable(Exception):
-    """A failure no retry can fix (the receiver was deleted, the address is refused): fail at once."""
+    """A failure no fast retry can fix (the receiver was deleted, the address is refused)."""
 
 
-def _send_email(message):
-    EmailMessage(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient]).send()
+def send_email(message):
+    headers = {"Message-ID": message.message_id} if message.message_id else None
+    EmailMessage(
+        message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient], headers=headers
+    ).send()
 
 
-# Channel -> function(message). Other apps add their channel from their AppConfig.ready() (webhooks
-# adds its POST): they build on the outbox, and the outbox imports none of them.
-SENDERS = {OutboxMessage.Channel.EMAIL: _send_email}
+# channel -> function(message) that sends it once or raises. Other apps add theirs in their
+# AppConfig.ready() (webhooks does), so the outbox never imports the apps built on it.
+SENDERS = {OutboxMessage.Channel.EMAIL: send_email}
 
 
-def register_sender(channel, send_message):
-    SENDERS[channel] = send_message
+def register_sender(channel, sender):
+    SENDERS[channel] = sender
 
 
 def send(message):
@@ -56,39 +55,130 @@ def send(message):
     sender(message)
 
 
+def lease_length():
+    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+
+
+def claim(message_id, now, holder):
+    """Take a message with one conditional UPDATE; False if it is not due or another worker holds it.
+
+    The attempt is counted here, not after the send: a message that kills its worker every time
+    still runs out of fast attempts instead of being taken over forever.
+    """
+    return bool(
+        OutboxMessage.objects.due(now)
+        .filter(pk=message_id)
+        .update(
+            status=OutboxMessage.Status.SENDING,
+            claimed_at=now,
+            claimed_by=holder,
+            lease_until=now + lease_length(),
+            attempts=F("attempts") + 1,
+        )
+    )
+
+
+def renew(message_id, holder):
+    """Extend our lease; False if the message is no longer ours (it ran out and someone took it)."""
+    return bool(
+        OutboxMessage.objects.filter(
+            pk=message_id, status=OutboxMessage.Status.SENDING, claimed_by=holder
+        ).update(lease_until=timezone.now() + lease_length())
+    )
+
+
+class Heartbeat:
+    """Renews a lease every OUTBOX_HEARTBEAT_SECONDS from a thread while the block runs."""
+
+    def __init__(self, message_id, holder):
+        self.message_id, self.holder = message_id, holder
+        self.stopped = threading.Event()
+        self.thread = threading.Thread(target=self.beat, name=f"outbox-lease-{message_id}", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.stopped.set()
+        self.thread.join()
+
+    def beat(self):
+        try:
+            while not self.stopped.wait(settings.OUTBOX_HEARTBEAT_SECONDS):
+                try:
+                    if not renew(self.message_id, self.holder):
+                        log.warning("outbox %s: lease lost while sending", self.message_id)
+                        return
+                except DatabaseError as error:  # the database blinked: the next beat tries again
+                    log.warning("outbox %s: lease not renewed: %s", self.message_id, error)
+        finally:
+            connections.close_all()  # this thread's own connections
+
+
+def new_holder():
+    """Who holds a claim: host and process for people reading the admin, plus a token per attempt."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:12]}"
+
+
 def deliver(message_id):
-    """Try one message now. Returns its status afterwards."""
-    now = timezone.now()
-    if not claim(message_id, now):
+    """Try one message now. Returns its status afterwards, or None if it was not ours to send."""
+    holder = new_holder()
+    if not claim(message_id, timezone.now(), holder):
         return None
     message = OutboxMessage.objects.get(pk=message_id)
-    message.attempts += 1
     try:
-        send(message)
+        with Heartbeat(message_id, holder):
+            send(message)
     except Exception as error:  # noqa: BLE001 - any failure means "try again later"
-        log.warning("outbox %s attempt %s failed: %s", message.pk, message.attempts, error)
-        message.last_error = f"{type(error).__name__}: {error}"[:2000]
-        gave_up = isinstance(error, Undeliverable) or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-        message.status = OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING
-        message.next_attempt_at = now + backoff(message.attempts)
-    else:
-        message.status, message.sent_at, message.last_error = OutboxMessage.Status.SENT, timezone.now(), ""
-    message.claimed_at = None
-    message.save(
-        update_fields=["attempts", "last_error", "status", "next_attempt_at", "sent_at", "claimed_at"]
+        return _failed(message, holder, error)
+    return _sent(message)
+
+
+def _sent(message):
+    # Recorded even if our lease ran out meanwhile: the message went, and must not go again.
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
+        status=OutboxMessage.Status.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+        claimed_by="",
+        lease_until=None,
     )
-    return message.status
+    return OutboxMessage.Status.SENT
+
+
+def _failed(message, holder, error):
+    log.warning("outbox %s attempt %s failed: %s", message.pk, message.attempts, error)
+    now = timezone.now()
+    slow = isinstance(error, Undeliverable) or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+    if slow:
+        status, delay = OutboxMessage.Status.FAILED, timedelta(seconds=settings.OUTBOX_SLOW_RETRY_SECONDS)
+    else:
+        status, delay = OutboxMessage.Status.PENDING, backoff(message.attempts)
+    retry_at = now + delay
+    alert = slow and message.alerted_at is None and message.kind != ALERT_KIND
+    with transaction.atomic():
+        mine = OutboxMessage.objects.filter(
+            pk=message.pk, status=OutboxMessage.Status.SENDING, claimed_by=holder
+        ).update(
+            status=status,
+            next_attempt_at=retry_at,
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+            claimed_by="",
+            lease_until=None,
+            **({"alerted_at": now} if alert else {}),
+        )
+        if not mine:  # our lease ran out and another sender has it now: its result counts
+            return None
+        if alert:
+            message.refresh_from_db()
+            queue_failure_alert(message)
+    return status
 
 
 def deliver_due(limit=100):
-    """Deliver every message that is due (and re-claim ones stuck with a dead worker)."""
-    now = timezone.now()
-    stuck = Q(status=OutboxMessage.Status.SENDING, claimed_at__lt=now - STALE_CLAIM)
-    ids = list(
-        OutboxMessage.objects.filter(Q(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now) | stuck)
-        .order_by("next_attempt_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    """Deliver every message that is due, including slow retries and claims whose lease ran out."""
+    ids = list(OutboxMessage.objects.due().order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
     return [deliver(pk) for pk in ids]
 
 
@@ -96,7 +186,7 @@ def requeue(queryset, statuses):
     """Make the chosen messages due now with a fresh set of attempts; their tasks start on commit.
 
     Never touches a message that is being sent: a live worker may be halfway through it, and a dead
-    one's claim expires anyway. Returns the ids queued.
+    one's lease runs out anyway. Returns the ids queued.
     """
     statuses = [s for s in statuses if s != OutboxMessage.Status.SENDING]
     ids = list(queryset.filter(status__in=statuses).values_list("pk", flat=True))
@@ -106,3 +196,10 @@ def requeue(queryset, statuses):
     for pk in ids:
         transaction.on_commit(partial(enqueue, pk), robust=True)
     return ids
+
+
+def cancel(queryset):
+    """Stop trying the chosen messages. A message being sent right now is left alone. Returns the count."""
+    return queryset.filter(status__in=OutboxMessage.RETRIED).update(
+        status=OutboxMessage.Status.CANCELLED, claimed_by="", lease_until=None
+    )

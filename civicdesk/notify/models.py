@@ -1,13 +1,25 @@
 from datetime import timedelta
+from email.utils import make_msgid
+from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+def new_message_id():
+    """An RFC 5322 Message-ID on the site's own domain, made once per message and kept for every attempt."""
+    return make_msgid(domain=urlsplit(settings.SITE_URL).hostname or "civicdesk.invalid")
+
+
 class OutboxQuerySet(models.QuerySet):
     def due(self, now=None):
-        return self.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now or timezone.now())
+        """What a sender may take now: due retries (fast or slow) and claims whose lease ran out."""
+        now = now or timezone.now()
+        retry = models.Q(status__in=OutboxMessage.RETRIED, next_attempt_at__lte=now)
+        abandoned = models.Q(status=OutboxMessage.Status.SENDING, lease_until__lt=now)
+        return self.filter(retry | abandoned)
 
 
 class OutboxMessage(models.Model):
@@ -21,7 +33,9 @@ class OutboxMessage(models.Model):
         PENDING = "pending", _("Pending")
         SENDING = "sending", _("Sending")
         SENT = "sent", _("Sent")
+        # Out of fast retries: an administrator was told, and it is tried again every few hours.
         FAILED = "failed", _("Failed")
+        CANCELLED = "cancelled", _("Cancelled")
 
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
@@ -53,10 +67,21 @@ class OutboxMessage(models.Model):
     last_error = models.TextField(blank=True)
     created_at = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
+    # One Message-ID for every attempt, so a copy sent again after a crash is recognisable as the same.
+    message_id = models.CharField(_("Message-ID"), max_length=255, blank=True, default=new_message_id)
+    # The claim of the attempt in flight: who holds it and until when. The sender renews the lease
+    # while it works; a lease that ran out belongs to a dead worker, and anyone may take the message.
     claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    # When administrators were told it failed: once per message, never for an alert itself.
+    alerted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     objects = OutboxQuerySet.as_manager()
+
+    # Statuses a sender picks up again once `next_attempt_at` has come.
+    RETRIED = (Status.PENDING, Status.FAILED)
 
     class Meta:
         ordering = ["-created_at"]

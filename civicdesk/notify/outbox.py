@@ -1,6 +1,7 @@
-"""Write notifications into the outbox inside the caller's transaction."""
+"""Write notifications into the outbox inside the caller's transaction, with the residents' consent."""
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -14,34 +15,82 @@ STAFF_EMAILS = {"escalation"}
 # People who said "me too" hear when the case is resolved. Not replies: what staff write to the
 # reporter can name people, and free text is never shown to the public (see open311.serialize).
 FOLLOWER_EMAILS = {"resolved"}
+# Sign-up confirmation, address verification, password reset, address change: rendered by allauth.
+ACCOUNT_KIND = "account"
+# To administrators when a message runs out of fast retries; never about another alert.
+ALERT_KIND = "outbox_alert"
+
+# ---------------------------------------------------------------- consent
+
+# What a resident asked for themselves, sent whatever their contact preference says.
+REQUESTED_KINDS = {ACCOUNT_KIND, "follow_confirm"}
+# Channels the outbox can deliver to a person today. A preference for one not built yet (SMS)
+# falls back to e-mail, and the profile page says so.
+PERSONAL_CHANNELS = {"email"}
+DO_NOT_CONTACT = "none"
+
+
+def contact_channel(user):
+    """The channel to reach a person with an account on, or None when they asked not to be contacted."""
+    preferred = getattr(user, "preferred_channel", "email")
+    if preferred == DO_NOT_CONTACT:
+        return None
+    return preferred if preferred in PERSONAL_CHANNELS else "email"
+
+
+def may_contact(whom, kind):
+    """May we send `kind` to this case's reporter, this follower or this user? The one consent rule.
+
+    Only a person with an account has a contact preference; someone who typed an address without
+    one (an anonymous reporter, a follower who confirmed) asked to hear back by typing it. What a
+    person asked for themselves (a password reset, a follow confirmation) always goes.
+    """
+    if kind in REQUESTED_KINDS:
+        return True
+    account = _account(whom)
+    return account is None or contact_channel(account) is not None
+
+
+def _account(whom):
+    if whom is None or isinstance(whom, get_user_model()):
+        return whom
+    if hasattr(whom, "reporter_email"):  # a case: its reporter
+        return whom.reporter
+    return whom.user  # a follower
+
+
+# ---------------------------------------------------------------- queueing
 
 
 def queue_case_email(case, kind, **context):
     """Queue e-mail `kind` about `case` to its reporter (and, for updates, its confirmed followers),
     each in their language.
 
-    Nobody without an e-mail address is written to. A follower's copy names nobody, carries no
-    message, and links to the public case page, never to the reporter's private tracking link; it
-    ends with a link to stop.
+    Nobody without an e-mail address is written to, nor anyone who asked not to be contacted
+    (`may_contact`). A follower's copy names nobody, carries no message, and links to the public
+    case page, never to the reporter's private tracking link; it ends with a link to stop.
     Must run inside the transaction that made the change, so the messages exist exactly when the
     change does.
     """
     assert kind in CASE_EMAILS, kind
     messages = []
-    if case.reporter_email:
+    if case.reporter_email and may_contact(case, kind):
         reporter = {"case_url": case.tracking_url, **context}
         messages.append(_queue(case, kind, case.reporter_email, case.language, reporter))
     if kind in FOLLOWER_EMAILS:
         followers = case.followers.filter(confirmed=True).exclude(email="").exclude(email=case.reporter_email)
-        for follower in followers:
+        for follower in followers.select_related("user"):
             follower.case = case  # the caller's case, as locked and changed, not a fresh copy
-            messages.append(queue_follower_email(follower, kind, **context))
+            if message := queue_follower_email(follower, kind, **context):
+                messages.append(message)
     return messages
 
 
 def queue_follower_email(follower, kind, **context):
     """Queue e-mail `kind` about the followed case to one follower: an update, or the confirmation."""
     assert kind in FOLLOWER_EMAILS | {"follow_confirm"}, kind
+    if not may_contact(follower, kind):
+        return None
     token = follower.token
     links = {
         "follower": True,
@@ -54,7 +103,10 @@ def queue_follower_email(follower, kind, **context):
 
 
 def queue_staff_email(case, kind, recipients, **context):
-    """Queue e-mail `kind` about `case` to city staff (users or plain addresses), each in their language."""
+    """Queue e-mail `kind` about `case` to city staff (users or plain addresses), each in their language.
+
+    Work mail, not a resident's: the contact preference does not apply.
+    """
     assert kind in STAFF_EMAILS, kind
     for recipient in recipients:
         address = getattr(recipient, "email", recipient)
@@ -62,13 +114,36 @@ def queue_staff_email(case, kind, recipients, **context):
         _queue(case, kind, address, language, {"recipient": recipient, **context})
 
 
+def queue_account_email(address, subject, body, language):
+    """Queue an account e-mail allauth rendered (see accounts.adapter): SMTP being down never fails
+    the sign-up or the reset that asked for it, and the e-mail goes when SMTP is back."""
+    return _store(ACCOUNT_KIND, None, address, language, subject, body)
+
+
+def queue_failure_alert(failed):
+    """Tell administrators, each in their language, that `failed` ran out of fast retries."""
+    assert failed.kind != ALERT_KIND, "never alert about an alert: that could loop"
+    accounts = get_user_model().objects.filter(is_superuser=True, is_active=True).exclude(email="")
+    recipients = {user.email.lower(): user.preferred_language for user in accounts}
+    for address in settings.ADMINS:
+        recipients.setdefault(address.lower(), settings.LANGUAGE_CODE)
+    admin_url = settings.SITE_URL + reverse("admin:notify_outboxmessage_change", args=[failed.pk])
+    hours = settings.OUTBOX_SLOW_RETRY_SECONDS / 3600
+    context = {"failed": failed, "admin_url": admin_url, "retry_hours": hours}
+    return [_queue(failed.case, ALERT_KIND, to, language, context) for to, language in recipients.items()]
+
+
 def _queue(case, kind, address, language, context):
     with translation.override(language or "en"):
         context = {"case": case, "city_name": settings.CITY_NAME, "site_url": settings.SITE_URL, **context}
         subject = " ".join(render_to_string(f"notify/email/{kind}_subject.txt", context).split())
         body = render_to_string(f"notify/email/{kind}.txt", context)
+    return _store(kind, case, address, language, subject, body)
+
+
+def _store(kind, case, address, language, subject, body):
     message = OutboxMessage.objects.create(
-        kind=kind, case=case, recipient=address, language=language, subject=subject, body=body
+        kind=kind, case=case, recipient=address, language=language or "en", subject=subject, body=body
     )
     # robust: the change is already committed; if queueing fails, `deliver_outbox` sends it later.
     transaction.on_commit(lambda: enqueue(message.pk), robust=True)

@@ -121,3 +121,11 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = User
         fields = ["full_name", "phone", "preferred_language", "preferred_channel"]
+        # The rule itself is notify.outbox.may_contact.
+        help_texts = {
+            "preferred_channel": _(
+                "Text messages (SMS) are not available yet: until they are, we write to you by e-mail. "
+                "“Do not contact me” stops updates about your reports; e-mails you ask for yourself, "
+                "such as a password reset, still arrive."
+            )
+        }

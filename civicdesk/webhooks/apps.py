@@ -14,5 +14,7 @@ class WebhooksConfig(AppConfig):
         from . import fanout, sender, subscriptions
 
         subscriptions.connect()
+        # The outbox sends webhook rows through us, and actions tell us every event: neither
+        # imports this app (the domain never imports an integration).
         register_sender(OutboxMessage.Channel.WEBHOOK, sender.post)
         follow_events(fanout.on_event)

@@ -1,9 +1,9 @@
 """POST one webhook message to its subscription's URL, signed, and log the attempt.
 
-Called by `notify.delivery.send` for channel "webhook", so claims, backoff, retries and giving up are
-the outbox's. The URL and secret are read now, not when the message was queued: a receiver that
-moved, or a rotated secret, applies to the next attempt. The receiver's name is looked up once per
-attempt, checked (`addresses.resolve`) and the connection made to the addresses checked.
+Registered with `notify.delivery` for channel "webhook" (see apps.py), so claims, backoff, retries
+and giving up are the outbox's. The URL and secret are read now, not when the message was queued: a
+receiver that moved, or a rotated secret, applies to the next attempt. The receiver's name is looked
+up once per attempt, checked (`addresses.resolve`) and the connection made to the addresses checked.
 """
 
 import http.client

@@ -1,5 +1,6 @@
 """The outbox delivered through a real SMTP server: sent once, kept through an outage, given up on loudly."""
 
+import threading
 from datetime import timedelta
 
 import pytest
@@ -84,27 +85,81 @@ def test_it_backs_off_between_attempts(cast, mail_to, django_capture_on_commit_c
     assert gaps == [60, 120, 240] and message.attempts == 4
 
 
-def test_it_gives_up_after_the_last_attempt_and_the_admin_can_retry(
+def fail_fast_attempts(cast, mail_to, capture, attempts=3):
+    """A case whose acknowledgement failed its `attempts` fast tries with SMTP down."""
+    mail_to.stop()
+    with capture(execute=True):
+        case = submit(cast, email="lost@example.org")
+    message = OutboxMessage.objects.get(case=case, kind="acknowledgement")
+    for _ in range(attempts - 1):
+        with later(message):
+            deliver_due()
+    message.refresh_from_db()
+    return message
+
+
+@override_settings(OUTBOX_MAX_ATTEMPTS=3, ADMINS=["ops@city.test"])
+def test_it_retries_a_failed_message_slowly_and_alerts_the_administrators_once(
+    cast, mail_to, django_capture_on_commit_callbacks
+):
+    message = fail_fast_attempts(cast, mail_to, django_capture_on_commit_callbacks)
+    assert (message.status, message.attempts) == ("failed", 3) and message.alerted_at
+    slow = timedelta(seconds=settings.OUTBOX_SLOW_RETRY_SECONDS)
+    assert message.next_attempt_at == message.alerted_at + slow
+    alerts = OutboxMessage.objects.filter(kind="outbox_alert")
+    assert sorted(alerts.values_list("recipient", flat=True)) == ["ops@city.test", "root@demo.test"]
+
+    with time_machine.travel(message.next_attempt_at - timedelta(minutes=1), tick=False):
+        deliver_due()
+    message.refresh_from_db()
+    assert message.attempts == 3  # not before its slow retry is due
+    for expected in (4, 5):
+        with time_machine.travel(message.next_attempt_at, tick=False):
+            deliver_due()  # the message, and the alerts (which fail too: SMTP is down)
+        message.refresh_from_db()
+        assert (message.status, message.attempts) == ("failed", expected)
+    assert set(alerts.values_list("status", flat=True)) == {"failed"}  # alerts run out of tries too...
+    assert OutboxMessage.objects.filter(kind="outbox_alert").count() == 2  # ...and nobody is alerted again
+
+    mail_to.start()
+    with time_machine.travel(message.next_attempt_at, tick=False):
+        deliver_due()
+    received = sorted(m["To"] for m in mail_to.messages)
+    assert received == ["lost@example.org", "ops@city.test", "root@demo.test"]
+    alert = next(m for m in mail_to.messages if m["To"] == "ops@city.test")
+    assert alert["Subject"] == "Undelivered message: acknowledgement to lost@example.org"
+    body = alert.get_body(("plain",)).get_content()
+    assert f"/admin/notify/outboxmessage/{message.pk}/change/" in body and "Connection refused" in body
+
+
+def test_it_stops_retrying_a_message_an_administrator_cancels(
     cast, client, mail_to, django_capture_on_commit_callbacks
 ):
-    mail_to.stop()
     with override_settings(OUTBOX_MAX_ATTEMPTS=3):
-        with django_capture_on_commit_callbacks(execute=True):
-            case = submit(cast, email="lost@example.org")
-        message = OutboxMessage.objects.get(case=case)
-        for _ in range(2):
-            with later(message):
-                deliver_due()
-    message.refresh_from_db()
-    assert (message.status, message.attempts) == ("failed", 3)
-    with later(message):
-        assert deliver_due() == []  # given up: no more automatic tries
-
+        message = fail_fast_attempts(cast, mail_to, django_capture_on_commit_callbacks)
     assert client.login(email="root@demo.test", password=PASSWORD)
     page = client.get(CHANGELIST, {"status__exact": "failed"})
     assert page.status_code == 200
     assert "lost@example.org" in page.content.decode() and "ConnectionRefusedError" in page.content.decode()
 
+    response = client.post(CHANGELIST, {"action": "cancel_messages", "_selected_action": [message.pk]})
+    assert response.status_code == 302
+    message.refresh_from_db()
+    assert message.status == "cancelled"
+    mail_to.start()
+    with time_machine.travel(message.next_attempt_at + timedelta(days=1), tick=False):
+        deliver_due()  # sends the administrators' alert, not the cancelled message
+    message.refresh_from_db()
+    assert (message.status, message.attempts) == ("cancelled", 3)
+    assert [m["To"] for m in mail_to.messages] == ["root@demo.test"]
+
+
+def test_it_sends_a_failed_message_at_once_when_the_admin_retries_it(
+    cast, client, mail_to, django_capture_on_commit_callbacks
+):
+    with override_settings(OUTBOX_MAX_ATTEMPTS=3):
+        message = fail_fast_attempts(cast, mail_to, django_capture_on_commit_callbacks)
+    assert client.login(email="root@demo.test", password=PASSWORD)
     mail_to.start()
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [message.pk]})
@@ -125,23 +180,76 @@ def test_it_does_not_retry_a_message_that_was_sent_or_is_being_sent(cast, client
     assert mail_to.envelopes == []
 
 
-def test_it_takes_over_a_message_whose_worker_died_mid_send(cast, mail_to):
+def test_it_takes_over_a_message_whose_lease_ran_out_with_the_same_message_id(cast, mail_to):
+    now = timezone.now()
     stuck = OutboxMessage.objects.create(
         kind="reply",
         recipient="stuck@example.org",
         subject="Update",
         body="x",
         status="sending",
-        claimed_at=timezone.now() - timedelta(minutes=11),
+        attempts=1,
+        claimed_at=now - timedelta(seconds=40),
+        claimed_by="dead-worker",
+        lease_until=now - timedelta(seconds=1),
     )
-    fresh = OutboxMessage.objects.create(
-        kind="reply", recipient="busy@example.org", body="x", status="sending", claimed_at=timezone.now()
+    held = OutboxMessage.objects.create(
+        kind="reply",
+        recipient="busy@example.org",
+        body="x",
+        status="sending",
+        claimed_at=now,
+        claimed_by="live-worker",
+        lease_until=now + timedelta(seconds=30),
     )
     assert deliver_due() == ["sent"]
-    assert [m["To"] for m in mail_to.messages] == ["stuck@example.org"]
-    fresh.refresh_from_db()
+    [copy] = mail_to.messages
+    assert copy["To"] == "stuck@example.org" and copy["Message-ID"] == stuck.message_id
+    held.refresh_from_db()
     stuck.refresh_from_db()
-    assert fresh.status == "sending" and stuck.status == "sent"
+    assert (held.status, held.claimed_by) == ("sending", "live-worker")
+    assert (stuck.status, stuck.attempts, stuck.claimed_by, stuck.lease_until) == ("sent", 2, "", None)
+
+
+def test_it_gives_each_message_one_message_id_on_the_site_domain_for_every_attempt(
+    cast, mail_to, django_capture_on_commit_callbacks
+):
+    mail_to.stop()
+    with (
+        override_settings(SITE_URL="https://311.riverton.example"),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        case = submit(cast)
+        submit(cast, email="other@example.org")
+    first, second = OutboxMessage.objects.filter(kind="acknowledgement").order_by("pk")
+    assert first.message_id.endswith("@311.riverton.example>") and first.message_id != second.message_id
+    mail_to.start()
+    with later(first):
+        deliver_due()
+    [copy] = [m for m in mail_to.messages if m["To"] == "res@example.org"]
+    assert copy["Message-ID"] == OutboxMessage.objects.get(case=case).message_id == first.message_id
+
+
+@pytest.mark.django_db(transaction=True)  # the heartbeat thread writes through its own connection
+def test_it_keeps_the_lease_alive_while_a_slow_send_runs(monkeypatch):
+    """The heartbeat renews the lease during the send, so nobody takes over a live worker's message."""
+    from civicdesk.notify import delivery
+
+    message = OutboxMessage.objects.create(kind="reply", recipient="slow@example.org", body="x")
+    seen = []
+
+    def slow_send(message):
+        first = OutboxMessage.objects.get(pk=message.pk).lease_until
+        for _ in range(200):  # until the heartbeat has renewed it twice (or 2 s)
+            seen.append(OutboxMessage.objects.get(pk=message.pk).lease_until)
+            if len(set(seen) - {first}) >= 2:
+                return
+            threading.Event().wait(0.01)
+
+    monkeypatch.setitem(delivery.SENDERS, "email", slow_send)
+    with override_settings(OUTBOX_LEASE_SECONDS=30, OUTBOX_HEARTBEAT_SECONDS=0.05):
+        assert deliver(message.pk) == "sent"
+    assert len(set(seen)) >= 3 and seen == sorted(seen)
 
 
 def test_it_keeps_the_change_when_queueing_the_delivery_fails(

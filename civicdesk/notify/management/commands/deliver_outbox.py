@@ -19,10 +19,10 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--once", action="store_true", help="Run one sweep and exit.")
         parser.add_argument(
-            "--interval", type=float, default=30.0, help="Seconds to sleep between sweeps (default 30)."
+            "--interval", type=float, default=15.0, help="Seconds to sleep between sweeps (default 15)."
         )
 
-    def handle(self, *args, once=False, interval=30.0, **options):
+    def handle(self, *args, once=False, interval=15.0, **options):
         while True:
             self.sweep()
             if once:

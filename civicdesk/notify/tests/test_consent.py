@@ -1,0 +1,104 @@
+"""A resident's contact preference decides what they are sent (notify.outbox.may_contact)."""
+
+import pytest
+from django.test import override_settings
+from django.urls import reverse
+
+from civicdesk.cases import actions
+from civicdesk.cases.workflow import Status
+from civicdesk.notify.delivery import deliver_due
+from civicdesk.notify.models import OutboxMessage
+from civicdesk.notify.outbox import may_contact
+
+
+def prefer(user, channel):
+    user.preferred_channel = channel
+    user.save(update_fields=["preferred_channel"])
+
+
+def sent_to(address):
+    return list(OutboxMessage.objects.filter(recipient=address).order_by("pk").values_list("kind", flat=True))
+
+
+def file_case(cast, **who):
+    return actions.submit_case(service=cast.pothole, answers={"depth": "deep"}, description="Hole", **who)
+
+
+def resolve(case, cast):
+    return actions.change_status(case, cast.root, Status.RESOLVED, reason="Filled", message="Done.")
+
+
+def test_it_sends_nothing_about_cases_to_a_resident_who_asked_not_to_be_contacted_but_a_reset(
+    client, cast, smtp_server
+):
+    prefer(cast.alice, "none")
+    with override_settings(MAILERS=smtp_server.mailers):
+        case = file_case(cast, reporter=cast.alice)
+        actions.reply(case, cast.root, "We are on it.")
+        resolve(case, cast)
+        assert sent_to("alice@demo.test") == []  # no acknowledgement, reply or resolution
+
+        response = client.post(reverse("account_reset_password"), {"email": "alice@demo.test"})
+        assert response.status_code == 302
+        deliver_due()
+    assert [m["To"] for m in smtp_server.messages] == ["alice@demo.test"]  # the reset she asked for
+    assert "/accounts/password/reset/key/" in smtp_server.messages[0].get_body(("plain",)).get_content()
+
+
+def test_it_writes_by_e_mail_to_a_resident_who_prefers_a_channel_not_built_yet(cast):
+    prefer(cast.alice, "sms")
+    case = file_case(cast, reporter=cast.alice)
+    assert sent_to("alice@demo.test") == ["acknowledgement"]
+    assert OutboxMessage.objects.get(case=case).channel == "email"
+
+
+def test_it_writes_to_an_address_typed_without_an_account(cast):
+    prefer(cast.alice, "none")  # the same address, but typed by someone not signed in: they asked
+    file_case(cast, reporter_email="alice@demo.test")
+    assert sent_to("alice@demo.test") == ["acknowledgement"]
+
+
+def test_it_keeps_followers_with_accounts_to_their_preference(cast):
+    case = file_case(cast, reporter_email="res@example.org")
+    prefer(cast.alice, "none")
+    actions.follow(case, user=cast.alice)
+    actions.follow(case, user=cast.bob)
+    actions.follow(case, email="typed@example.org")  # not signed in: a confirmation first
+    actions.follow(case, user=cast.carol, email="carol.home@example.org")  # another address: confirm it
+    case.followers.filter(email__in=["typed@example.org", "carol.home@example.org"]).update(confirmed=True)
+    prefer(cast.carol, "none")
+    resolve(case, cast)
+    assert sent_to("alice@demo.test") == []
+    assert sent_to("bob@demo.test") == ["resolved"]
+    assert sent_to("typed@example.org") == ["follow_confirm", "resolved"]
+    # Carol asked for the confirmation herself, so it went; the update did not.
+    assert sent_to("carol.home@example.org") == ["follow_confirm"]
+
+
+@pytest.mark.parametrize(
+    "preference, kind, allowed",
+    [
+        ("email", "acknowledgement", True),
+        ("sms", "resolved", True),
+        ("none", "acknowledgement", False),
+        ("none", "resolved", False),
+        ("none", "reply", False),
+        ("none", "follow_confirm", True),
+        ("none", "account", True),
+    ],
+)
+def test_it_decides_consent_in_one_rule(cast, preference, kind, allowed):
+    prefer(cast.alice, preference)
+    case = file_case(cast, reporter=cast.alice)
+    assert may_contact(case, kind) is allowed
+    assert may_contact(cast.alice, kind) is allowed
+    assert may_contact(file_case(cast, reporter_email="x@example.org"), kind) is True
+
+
+def test_it_says_on_the_profile_that_sms_falls_back_to_e_mail(client, cast):
+    client.force_login(cast.alice)
+    page = client.get(reverse("portal-profile")).content.decode()
+    assert "Text messages (SMS) are not available yet" in page and "password reset, still arrive" in page
+    client.cookies["django_language"] = "es"
+    page = client.get(reverse("portal-profile"), headers={"accept-language": "es"}).content.decode()
+    assert "no están disponibles todavía" in page
