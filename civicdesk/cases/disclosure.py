@@ -97,7 +97,8 @@ POLICY = {
         reason=Text.FULL,
         address=True,
     ),
-    # Case numbers are sequential, so public pages can be walked: progress, not anyone's words.
+    # Case numbers are sequential, so public pages can be walked: the progress and the masked
+    # description, never what anyone wrote on the timeline.
     Audience.PUBLIC_PAGE: View(events=PROGRESS, description=Text.MASKED, address=True),
     # Anonymous and read by any app; notes are event types with a generated summary.
     Audience.OPEN311: View(events=ALL_KINDS, routing=True, **_MASKED),
@@ -216,8 +217,9 @@ def shown(text, how: Text) -> str:
 # ---------------------------------------------------------------- masking identifiers
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
-# A local number without its area code ("555-0199"), which the phone matcher cannot tell from others.
-LOCAL_PHONE = re.compile(r"(?<![\w-])\d{3}[-. ]\d{4}(?![\w-])")
+# A local number without its area code ("555-0199"), which the phone matcher cannot tell from others:
+# an exchange never starts with 0 or 1, which keeps ranges such as "100-2000 cars" as they are.
+LOCAL_PHONE = re.compile(r"(?<![\w-])[2-9]\d{2}[-.]\d{4}(?![\w-])")
 SSN = re.compile(r"(?<![\w-])\d{3}-\d{2}-\d{4}(?![\w-])")
 CARD = re.compile(r"(?<![\w-])\d(?:[ -]?\d){12,18}(?![\w-])")
 

@@ -34,12 +34,13 @@ def nul_field(items):
 
 
 def utf8_charset(request):
-    """True unless the body declares a character set other than UTF-8 (any alias of it)."""
+    """True unless the body declares a character set other than UTF-8 (any alias of it) or ASCII,
+    which is UTF-8's first half: its bytes are then checked as UTF-8 like any other."""
     charset = request.content_params.get("charset") if request.content_params else None
     if not charset:
         return True
     try:
-        return codecs.lookup(charset).name == "utf-8"
+        return codecs.lookup(charset).name in ("utf-8", "ascii")
     except LookupError:
         return False
 

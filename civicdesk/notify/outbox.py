@@ -13,7 +13,7 @@ from .models import OutboxMessage
 CASE_EMAILS = {"acknowledgement", "resolved", "reply"}
 STAFF_EMAILS = {"escalation"}
 # People who said "me too" hear when the case is resolved. Not replies: what staff write to the
-# reporter can name people, and free text is never shown to the public (see open311.serialize).
+# reporter can name people, and followers read nobody's words (the disclosure policy, decision 14).
 FOLLOWER_EMAILS = {"resolved"}
 # Sign-up confirmation, address verification, password reset, address change: rendered by allauth.
 ACCOUNT_KIND = "account"
@@ -78,10 +78,12 @@ def queue_case_email(case, kind, **context):
         reporter = {"case_url": case.tracking_url, **context}
         messages.append(_queue(case, kind, case.reporter_email, case.language, reporter))
     if kind in FOLLOWER_EMAILS:
+        # The disclosure policy's follower view (cases.disclosure.Audience.FOLLOWER): nobody's words.
+        for_followers = {name: value for name, value in context.items() if name != "message"}
         followers = case.followers.filter(confirmed=True).exclude(email="").exclude(email=case.reporter_email)
         for follower in followers.select_related("user"):
             follower.case = case  # the caller's case, as locked and changed, not a fresh copy
-            if message := queue_follower_email(follower, kind, **context):
+            if message := queue_follower_email(follower, kind, **for_followers):
                 messages.append(message)
     return messages
 

@@ -256,6 +256,8 @@ class CaseRefsField(forms.Field):
         refs = []
         for item in value or []:
             number, _sep, version = str(item).partition(":")
+            if "\x00" in number:  # PostgreSQL refuses NUL in text: a 500 otherwise
+                raise forms.ValidationError(_("Null characters are not allowed."), code="null_characters")
             refs.append((number.strip(), int(version) if version.isascii() and version.isdigit() else None))
         return refs
 

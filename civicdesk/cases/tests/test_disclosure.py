@@ -140,7 +140,14 @@ def test_it_masks_identifiers(text):
 
 @pytest.mark.parametrize(
     "text",
-    ["123 Main St, Boston MA 02118", "on 2024-01-15 at 10:30", "about 40 cm deep, 2 m wide", "route 9"],
+    [
+        "123 Main St, Boston MA 02118",
+        "on 2024-01-15 at 10:30",
+        "about 40 cm deep, 2 m wide",
+        "route 9",
+        "Between 100-2000 cars a day",
+        "ruta 128 1500",
+    ],
 )
 def test_it_leaves_places_dates_and_measures_alone(text):
     assert mask(text) == text

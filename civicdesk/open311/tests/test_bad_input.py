@@ -62,10 +62,10 @@ def test_it_refuses_bytes_that_are_not_utf8_naming_the_field(client, cast, api_k
     assert not Case.objects.exists()
 
 
-@pytest.mark.parametrize("charset", ["latin-1", "iso-8859-1", "utf-16", "utf-32", "cp1252", "ascii"])
+@pytest.mark.parametrize("charset", ["latin-1", "iso-8859-1", "utf-16", "utf-32", "cp1252"])
 def test_it_refuses_character_sets_other_than_utf8(client, cast, api_key, charset):
     text = _form(api_key, description="caf\xe9")
-    encoding = charset if charset != "ascii" else "latin-1"
+    encoding = charset
     for fmt in ("json", "xml"):
         response = client.generic(
             "POST",
@@ -84,7 +84,7 @@ def test_it_refuses_character_sets_other_than_utf8(client, cast, api_key, charse
 
 def test_it_accepts_utf8_under_any_of_its_names(client, cast, api_key):
     body = _form(api_key, description="caf%C3%A9").encode()
-    for charset in ("utf-8", "UTF-8", "utf8"):
+    for charset in ("utf-8", "UTF-8", "utf8", "us-ascii"):  # ASCII is UTF-8's first half
         response = client.generic(
             "POST", URL, body, content_type=f"application/x-www-form-urlencoded; charset={charset}"
         )

@@ -144,3 +144,15 @@ def test_it_clears_the_person_of_each_case_it_transfers(client, cast, three):
     actions.assign(three[0], cast.dave, assignee=cast.bob)
     assert "Updated 3 cases." in page_text(bulk(client, cast.root, three, "department", department="parks"))
     assert set(Case.objects.values_list("department", "assignee")) == {(cast.parks.pk, None)}
+
+
+def test_it_refuses_a_nul_in_a_case_reference_without_a_server_error(client, cast, three):
+    client.force_login(cast.dave)
+    data = {
+        "bulk-cases": [f"{three[0].number}\x00:1"],
+        "bulk-action": "priority",
+        "bulk-priority": Priority.URGENT,
+    }
+    response = client.post(reverse("staff-bulk"), data, follow=True)
+    assert response.status_code < 500
+    assert not CaseEvent.objects.filter(kind=EventKind.PRIORITY).exists()
