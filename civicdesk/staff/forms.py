@@ -344,7 +344,13 @@ class IntakeForm(forms.Form):
     )
     service = forms.ChoiceField(label=_("Service"))
     description = forms.CharField(
-        label=_("What is the problem?"), max_length=MAX_TEXT, widget=forms.Textarea(attrs={"rows": 4})
+        label=_("What is the problem?"),
+        max_length=MAX_TEXT,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_(
+            "Published on the public case page and in open feeds, with e-mail addresses and phone "
+            "numbers hidden: put the caller's details in the fields above, not here."
+        ),
     )
     address = forms.CharField(label=_("Address or place"), max_length=300, required=False)
     latitude = forms.FloatField(label=_("Latitude"), required=False, min_value=-90, max_value=90)
