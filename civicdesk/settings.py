@@ -176,6 +176,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("TRUSTED_PROXY") else 0
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = f"{CITY_NAME} 311"
+# A code typed as the 30-second step turns over (or on a phone a few seconds off) still counts: one
+# step either side, as RFC 6238 recommends. The cost: a code stays valid up to 90 s, and allauth
+# refuses a reused one for 30 s only, so a code seen with the password could be replayed in that time.
+MFA_TOTP_TOLERANCE = 1
 # WebAuthn needs HTTPS except on localhost; DEBUG lets the demo try keys over plain HTTP elsewhere.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # Staff roles (agent, staff, supervisor, admin) must activate a second factor before they work.
