@@ -163,8 +163,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CITY_NAME} 311] "
 # never shut out for long) and per account (the e-mail typed) in short sliding windows that back
 # off: 5 failures wait out 5 minutes, 10 wait out 30. Never a permanent lock: someone guessing can
 # hold an account back only while they keep guessing, and a password reset clears the account's
-# count at once. The admin signs in here too (/admin/login/ redirects). Counters live in the cache:
-# set CACHE_URL to Redis when several web processes run.
+# count at once. A browser whose signed device cookie names the account (set at every completed
+# sign-in, see accounts.adapter) counts against its own per-account windows instead, so a guesser
+# elsewhere cannot keep the owner out. The admin signs in here too (/admin/login/ redirects).
+# Counters live in the cache: set CACHE_URL to Redis when several web processes run.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("LOGIN_FAILED_RATE", "10/m/ip,5/5m/key,10/30m/key"),
 }
