@@ -163,8 +163,10 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = f"[{CITY_NAME} 311] "
 # never shut out for long) and per account (the e-mail typed) in short sliding windows that back
 # off: 5 failures wait out 5 minutes, 10 wait out 30. Never a permanent lock: someone guessing can
 # hold an account back only while they keep guessing, and a password reset clears the account's
-# count at once. The admin signs in here too (/admin/login/ redirects). Counters live in the cache:
-# set CACHE_URL to Redis when several web processes run.
+# count at once. A browser whose signed device cookie names the account (set at every completed
+# sign-in, see accounts.adapter) counts against its own per-account windows instead, so a guesser
+# elsewhere cannot keep the owner out. The admin signs in here too (/admin/login/ redirects).
+# Counters live in the cache: set CACHE_URL to Redis when several web processes run.
 ACCOUNT_RATE_LIMITS = {
     "login_failed": os.environ.get("LOGIN_FAILED_RATE", "10/m/ip,5/5m/key,10/30m/key"),
 }
@@ -176,6 +178,10 @@ ALLAUTH_TRUSTED_PROXY_COUNT = 1 if env_bool("TRUSTED_PROXY") else 0
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = f"{CITY_NAME} 311"
+# A code typed as the 30-second step turns over (or on a phone a few seconds off) still counts: one
+# step either side, as RFC 6238 recommends. The cost: a code stays valid up to 90 s, and allauth
+# refuses a reused one for 30 s only, so a code seen with the password could be replayed in that time.
+MFA_TOTP_TOLERANCE = 1
 # WebAuthn needs HTTPS except on localhost; DEBUG lets the demo try keys over plain HTTP elsewhere.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # Staff roles (agent, staff, supervisor, admin) must activate a second factor before they work.

@@ -73,6 +73,10 @@ def _exempt_prefixes():
     """Where a staff user without a second factor may still go: setting one up, signing out."""
     return (
         reverse("mfa_index"),  # /accounts/2fa/: activation of TOTP, keys, recovery codes
+        # allauth adds no factor while one of the person's addresses is unverified: they must be able
+        # to resend the confirmation (or remove the address) and follow its link, or they never get in.
+        reverse("account_email"),
+        reverse("account_confirm_email", kwargs={"key": "-"}).removesuffix("-/"),  # and the "sent" page
         reverse("account_logout"),
         reverse("account_reauthenticate"),
         reverse("set_language"),

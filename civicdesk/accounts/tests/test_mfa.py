@@ -1,9 +1,11 @@
 """MFA for everyone; required for staff roles when MFA_REQUIRED_FOR_STAFF is on (production)."""
 
+import re
 import time
 
 import pytest
 import time_machine
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP as TOTPAuthenticator
 from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value
@@ -12,6 +14,7 @@ from django.utils import timezone
 
 from civicdesk.accounts.models import Role
 from civicdesk.api.models import ApiToken
+from civicdesk.notify.models import OutboxMessage
 from civicdesk.test import PASSWORD
 
 START = timezone.make_aware(timezone.datetime(2026, 3, 2, 9, 0))
@@ -25,9 +28,17 @@ def mfa_required(settings):
     settings.MFA_REQUIRED_FOR_STAFF = True
 
 
-def code_for(secret):
-    """What the person's authenticator app shows now (RFC 6238, as allauth checks it)."""
-    return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
+def code_for(secret, steps_from_now=0):
+    """What the person's authenticator app shows now (RFC 6238, as allauth checks it), or
+    `steps_from_now` 30-second steps later (earlier, if negative)."""
+    return format_hotp_value(hotp_value(secret, int(time.time()) // 30 + steps_from_now))
+
+
+def wrong_code_for(secret):
+    """A code the app showed a day ago, skipping any that happens to equal one accepted now (the
+    current step and one either side), so it is wrong for certain, not with odds of a million to one."""
+    accepted = {code_for(secret, steps) for steps in (-1, 0, 1)}
+    return next(code for steps in range(-2880, -2800) if (code := code_for(secret, steps)) not in accepted)
 
 
 def sign_in(client, email):
@@ -37,7 +48,7 @@ def sign_in(client, email):
 @pytest.mark.parametrize("name", ["bob", "dave", "erin", "root"])
 def test_it_sends_every_staff_role_without_mfa_to_set_it_up(client, cast, name):
     sign_in(client, f"{name}@demo.test")
-    for path in ("/staff/", "/admin/", "/accounts/email/", "/"):
+    for path in ("/staff/", "/admin/", "/accounts/password/change/", "/"):
         response = client.get(path)
         assert response.status_code == 302 and response.url == "/accounts/2fa/", path
     page = client.get("/accounts/2fa/", follow=True)
@@ -78,7 +89,7 @@ def test_it_lets_staff_in_once_they_activate_totp_and_asks_for_the_code_next_tim
         assert response.url == "/accounts/2fa/authenticate/"
         assert client.get("/staff/").status_code == 302  # not signed in until the code is given
         assert "_auth_user_id" not in client.session
-        response = client.post("/accounts/2fa/authenticate/", {"code": "000000"})
+        response = client.post("/accounts/2fa/authenticate/", {"code": wrong_code_for(secret)})
         assert response.status_code == 200 and "_auth_user_id" not in client.session
         response = client.post("/accounts/2fa/authenticate/", {"code": code_for(secret)})
         assert response.status_code == 302
@@ -128,3 +139,38 @@ def test_it_says_why_in_the_persons_language(client, cast):
     client.force_login(cast.dave)
     page = client.get("/staff/", follow=True).content.decode()
     assert "Las cuentas del personal necesitan autenticación de doble factor" in page
+
+
+def test_it_lets_staff_verify_a_second_address_and_then_set_up_totp(client, cast):
+    """allauth adds no factor while an address is unverified; verifying it must stay reachable."""
+    with time_machine.travel(START, tick=False):
+        EmailAddress.objects.create(user=cast.bob, email="bob.home@example.test", verified=False)
+        sign_in(client, "bob@demo.test")
+        client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+        page = client.get("/accounts/2fa/totp/activate/", follow=True).content.decode()
+        assert "until you have verified your email address" in page and "_auth_user_id" in client.session
+
+        assert client.get("/accounts/email/").status_code == 200
+        response = client.post("/accounts/email/", {"action_send": "", "email": "bob.home@example.test"})
+        assert response.status_code == 302 and response.url == "/accounts/email/"
+        mail = OutboxMessage.objects.get(kind="account", recipient="bob.home@example.test")
+        link = re.search(r"/accounts/confirm-email/[^/\s]+/", mail.body).group(0)
+        assert client.get(link).status_code == 200
+        assert client.post(link).status_code == 302
+        assert EmailAddress.objects.get(email="bob.home@example.test").verified
+
+        assert client.get("/accounts/2fa/totp/activate/").status_code == 200
+        secret = client.session["mfa.totp.secret"]
+        response = client.post("/accounts/2fa/totp/activate/", {"code": code_for(secret)})
+        assert response.status_code == 302 and response.url == "/accounts/2fa/recovery-codes/"
+        assert client.get("/staff/").status_code == 200
+
+
+def test_it_accepts_a_code_typed_as_the_30_second_step_turns_over(client, cast):
+    with time_machine.travel(START, tick=False) as clock:
+        TOTPAuthenticator.activate(cast.bob, SECRET)
+        shown = code_for(SECRET)
+        clock.shift(30)  # the app showed it in the last step; the server is in the next one
+        assert sign_in(client, "bob@demo.test").url == "/accounts/2fa/authenticate/"
+        response = client.post("/accounts/2fa/authenticate/", {"code": shown})
+        assert response.status_code == 302 and client.get("/staff/").status_code == 200
