@@ -150,13 +150,19 @@ def _sent(message):
 def _failed(message, holder, error):
     log.warning("outbox %s attempt %s failed: %s", message.pk, message.attempts, error)
     now = timezone.now()
-    slow = isinstance(error, Undeliverable) or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-    if slow:
-        status, delay = OutboxMessage.Status.FAILED, timedelta(seconds=settings.OUTBOX_SLOW_RETRY_SECONDS)
+    if isinstance(error, Undeliverable):
+        # No retry can fix it (a paused or deleted subscription, a refused address): stop, and tell
+        # nobody. Pausing a busy subscription must not e-mail every administrator once per queued
+        # event; the admin can redeliver a cancelled message once the cause is fixed.
+        status, retry_at, alert = OutboxMessage.Status.CANCELLED, now, False
     else:
-        status, delay = OutboxMessage.Status.PENDING, backoff(message.attempts)
-    retry_at = now + delay
-    alert = slow and message.alerted_at is None and message.kind != ALERT_KIND
+        slow = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        if slow:
+            status, delay = OutboxMessage.Status.FAILED, timedelta(seconds=settings.OUTBOX_SLOW_RETRY_SECONDS)
+        else:
+            status, delay = OutboxMessage.Status.PENDING, backoff(message.attempts)
+        retry_at = now + delay
+        alert = slow and message.alerted_at is None and message.kind != ALERT_KIND
     with transaction.atomic():
         mine = OutboxMessage.objects.filter(
             pk=message.pk, status=OutboxMessage.Status.SENDING, claimed_by=holder
