@@ -18,11 +18,11 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, connections, transaction
-from django.db.models import F
+from django.db.models import Case, F, TextField, Value, When
 from django.utils import timezone
 
 from .models import OutboxMessage, backoff
-from .outbox import ALERT_KIND, enqueue, queue_failure_alert
+from .outbox import ACCOUNT_KIND, ALERT_KIND, enqueue, queue_failure_alert
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +53,13 @@ def send(message):
     if sender is None:
         raise Undeliverable(f"No sender for channel {message.channel!r}")
     sender(message)
+
+
+def forget_account_body():
+    """The body to keep once a message is done: none for an account e-mail. A password-reset or
+    confirm-email link stays usable for days and must not sit in the database (or the admin) after
+    it went; the subject, recipient, status and Message-ID are enough to answer "did it go?"."""
+    return Case(When(kind=ACCOUNT_KIND, then=Value("")), default=F("body"), output_field=TextField())
 
 
 def lease_length():
@@ -139,6 +146,7 @@ def _sent(message):
     # Recorded even if our lease ran out meanwhile: the message went, and must not go again.
     OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
         status=OutboxMessage.Status.SENT,
+        body=forget_account_body(),
         sent_at=timezone.now(),
         last_error="",
         claimed_by="",
@@ -168,6 +176,7 @@ def _failed(message, holder, error):
             pk=message.pk, status=OutboxMessage.Status.SENDING, claimed_by=holder
         ).update(
             status=status,
+            **({"body": forget_account_body()} if status == OutboxMessage.Status.CANCELLED else {}),
             next_attempt_at=retry_at,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             claimed_by="",
@@ -195,7 +204,9 @@ def requeue(queryset, statuses):
     one's lease runs out anyway. Returns the ids queued.
     """
     statuses = [s for s in statuses if s != OutboxMessage.Status.SENDING]
-    ids = list(queryset.filter(status__in=statuses).values_list("pk", flat=True))
+    # An account e-mail whose body was forgotten has nothing left to send; the person asks again.
+    forgotten = {"kind": ACCOUNT_KIND, "body": ""}
+    ids = list(queryset.filter(status__in=statuses).exclude(**forgotten).values_list("pk", flat=True))
     OutboxMessage.objects.filter(pk__in=ids, status__in=statuses).update(
         status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
@@ -207,5 +218,5 @@ def requeue(queryset, statuses):
 def cancel(queryset):
     """Stop trying the chosen messages. A message being sent right now is left alone. Returns the count."""
     return queryset.filter(status__in=OutboxMessage.RETRIED).update(
-        status=OutboxMessage.Status.CANCELLED, claimed_by="", lease_until=None
+        status=OutboxMessage.Status.CANCELLED, body=forget_account_body(), claimed_by="", lease_until=None
     )

@@ -137,7 +137,8 @@ def queue_failure_alert(failed):
     recipients = {user.email.lower(): user.preferred_language for user in accounts}
     for address in settings.ADMINS:
         recipients.setdefault(address.lower(), settings.LANGUAGE_CODE)
-    admin_url = settings.SITE_URL + reverse("admin:notify_outboxmessage_change", args=[failed.pk])
+    # The list filtered to this message, where the Cancel action is (its change page is read-only).
+    admin_url = f"{settings.SITE_URL}{reverse('admin:notify_outboxmessage_changelist')}?id__exact={failed.pk}"
     hours = settings.OUTBOX_SLOW_RETRY_SECONDS / 3600
     context = {"failed": failed, "admin_url": admin_url, "retry_hours": hours}
     return [_queue(failed.case, ALERT_KIND, to, language, context) for to, language in recipients.items()]
