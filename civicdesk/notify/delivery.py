@@ -18,7 +18,8 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, connections, transaction
-from django.db.models import Case, F, TextField, Value, When
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, TextField, Value, When
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from .models import OutboxMessage, backoff
@@ -62,8 +63,11 @@ def forget_account_body():
     return Case(When(kind=ACCOUNT_KIND, then=Value("")), default=F("body"), output_field=TextField())
 
 
-def lease_length():
-    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+def lease_end():
+    """When a lease taken or renewed now runs out, on the database's clock: the one every host
+    shares, so a sender whose clock is ahead cannot take over a live send (see OutboxQuerySet.due)."""
+    length = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    return ExpressionWrapper(Now() + length, output_field=DateTimeField())
 
 
 def claim(message_id, now, holder):
@@ -79,7 +83,7 @@ def claim(message_id, now, holder):
             status=OutboxMessage.Status.SENDING,
             claimed_at=now,
             claimed_by=holder,
-            lease_until=now + lease_length(),
+            lease_until=lease_end(),
             attempts=F("attempts") + 1,
         )
     )
@@ -90,7 +94,7 @@ def renew(message_id, holder):
     return bool(
         OutboxMessage.objects.filter(
             pk=message_id, status=OutboxMessage.Status.SENDING, claimed_by=holder
-        ).update(lease_until=timezone.now() + lease_length())
+        ).update(lease_until=lease_end())
     )
 
 

@@ -331,3 +331,24 @@ def test_it_links_the_alert_to_the_list_of_that_one_message_where_it_can_be_canc
     )
     failed.refresh_from_db()
     assert failed.status == "cancelled"
+
+
+def test_it_never_takes_over_a_live_send_from_a_host_whose_clock_runs_ahead(cast, mail_to):
+    from civicdesk.notify.delivery import claim
+
+    message = OutboxMessage.objects.create(kind="reply", recipient="busy@example.org", body="x")
+    assert claim(message.pk, timezone.now(), "live-worker")
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=True):  # this host is an hour ahead
+        assert deliver_due() == []
+    message.refresh_from_db()
+    assert (message.status, message.claimed_by) == ("sending", "live-worker") and mail_to.envelopes == []
+
+
+@pytest.mark.parametrize(
+    "heartbeat, lease, errors", [(10, 30, []), (30, 30, ["notify.E001"]), (40, 30, ["notify.E001"])]
+)
+def test_it_checks_that_the_heartbeat_renews_the_lease_before_it_runs_out(heartbeat, lease, errors):
+    from civicdesk.notify.checks import check_lease_settings
+
+    with override_settings(OUTBOX_HEARTBEAT_SECONDS=heartbeat, OUTBOX_LEASE_SECONDS=lease):
+        assert [error.id for error in check_lease_settings()] == errors
