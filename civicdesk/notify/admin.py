@@ -4,6 +4,7 @@ from django.utils.translation import ngettext
 
 from .delivery import cancel, requeue
 from .models import OutboxMessage
+from .outbox import ACCOUNT_KIND
 
 
 @admin.register(OutboxMessage)
@@ -24,6 +25,13 @@ class OutboxMessageAdmin(admin.ModelAdmin):
     readonly_fields = [f.name for f in OutboxMessage._meta.fields]
     actions = ["retry_now", "cancel_messages"]
     date_hierarchy = "created_at"
+
+    def get_fields(self, request, obj=None):
+        # An account e-mail's body holds a password-reset or confirm-email link: nobody reads it here.
+        fields = super().get_fields(request, obj)
+        if obj is not None and obj.kind == ACCOUNT_KIND:
+            return [field for field in fields if field != "body"]
+        return fields
 
     def has_add_permission(self, request):
         return False

@@ -18,11 +18,12 @@ from functools import partial
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import DatabaseError, connections, transaction
-from django.db.models import F
+from django.db.models import Case, DateTimeField, ExpressionWrapper, F, TextField, Value, When
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from .models import OutboxMessage, backoff
-from .outbox import ALERT_KIND, enqueue, queue_failure_alert
+from .outbox import ACCOUNT_KIND, ALERT_KIND, enqueue, queue_failure_alert
 
 log = logging.getLogger(__name__)
 
@@ -55,8 +56,18 @@ def send(message):
     sender(message)
 
 
-def lease_length():
-    return timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+def forget_account_body():
+    """The body to keep once a message is done: none for an account e-mail. A password-reset or
+    confirm-email link stays usable for days and must not sit in the database (or the admin) after
+    it went; the subject, recipient, status and Message-ID are enough to answer "did it go?"."""
+    return Case(When(kind=ACCOUNT_KIND, then=Value("")), default=F("body"), output_field=TextField())
+
+
+def lease_end():
+    """When a lease taken or renewed now runs out, on the database's clock: the one every host
+    shares, so a sender whose clock is ahead cannot take over a live send (see OutboxQuerySet.due)."""
+    length = timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    return ExpressionWrapper(Now() + length, output_field=DateTimeField())
 
 
 def claim(message_id, now, holder):
@@ -72,7 +83,7 @@ def claim(message_id, now, holder):
             status=OutboxMessage.Status.SENDING,
             claimed_at=now,
             claimed_by=holder,
-            lease_until=now + lease_length(),
+            lease_until=lease_end(),
             attempts=F("attempts") + 1,
         )
     )
@@ -83,7 +94,7 @@ def renew(message_id, holder):
     return bool(
         OutboxMessage.objects.filter(
             pk=message_id, status=OutboxMessage.Status.SENDING, claimed_by=holder
-        ).update(lease_until=timezone.now() + lease_length())
+        ).update(lease_until=lease_end())
     )
 
 
@@ -139,6 +150,7 @@ def _sent(message):
     # Recorded even if our lease ran out meanwhile: the message went, and must not go again.
     OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
         status=OutboxMessage.Status.SENT,
+        body=forget_account_body(),
         sent_at=timezone.now(),
         last_error="",
         claimed_by="",
@@ -150,18 +162,25 @@ def _sent(message):
 def _failed(message, holder, error):
     log.warning("outbox %s attempt %s failed: %s", message.pk, message.attempts, error)
     now = timezone.now()
-    slow = isinstance(error, Undeliverable) or message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
-    if slow:
-        status, delay = OutboxMessage.Status.FAILED, timedelta(seconds=settings.OUTBOX_SLOW_RETRY_SECONDS)
+    if isinstance(error, Undeliverable):
+        # No retry can fix it (a paused or deleted subscription, a refused address): stop, and tell
+        # nobody. Pausing a busy subscription must not e-mail every administrator once per queued
+        # event; the admin can redeliver a cancelled message once the cause is fixed.
+        status, retry_at, alert = OutboxMessage.Status.CANCELLED, now, False
     else:
-        status, delay = OutboxMessage.Status.PENDING, backoff(message.attempts)
-    retry_at = now + delay
-    alert = slow and message.alerted_at is None and message.kind != ALERT_KIND
+        slow = message.attempts >= settings.OUTBOX_MAX_ATTEMPTS
+        if slow:
+            status, delay = OutboxMessage.Status.FAILED, timedelta(seconds=settings.OUTBOX_SLOW_RETRY_SECONDS)
+        else:
+            status, delay = OutboxMessage.Status.PENDING, backoff(message.attempts)
+        retry_at = now + delay
+        alert = slow and message.alerted_at is None and message.kind != ALERT_KIND
     with transaction.atomic():
         mine = OutboxMessage.objects.filter(
             pk=message.pk, status=OutboxMessage.Status.SENDING, claimed_by=holder
         ).update(
             status=status,
+            **({"body": forget_account_body()} if status == OutboxMessage.Status.CANCELLED else {}),
             next_attempt_at=retry_at,
             last_error=f"{type(error).__name__}: {error}"[:2000],
             claimed_by="",
@@ -189,7 +208,9 @@ def requeue(queryset, statuses):
     one's lease runs out anyway. Returns the ids queued.
     """
     statuses = [s for s in statuses if s != OutboxMessage.Status.SENDING]
-    ids = list(queryset.filter(status__in=statuses).values_list("pk", flat=True))
+    # An account e-mail whose body was forgotten has nothing left to send; the person asks again.
+    forgotten = {"kind": ACCOUNT_KIND, "body": ""}
+    ids = list(queryset.filter(status__in=statuses).exclude(**forgotten).values_list("pk", flat=True))
     OutboxMessage.objects.filter(pk__in=ids, status__in=statuses).update(
         status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
@@ -201,5 +222,5 @@ def requeue(queryset, statuses):
 def cancel(queryset):
     """Stop trying the chosen messages. A message being sent right now is left alone. Returns the count."""
     return queryset.filter(status__in=OutboxMessage.RETRIED).update(
-        status=OutboxMessage.Status.CANCELLED, claimed_by="", lease_until=None
+        status=OutboxMessage.Status.CANCELLED, body=forget_account_body(), claimed_by="", lease_until=None
     )

@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Now
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -15,10 +16,15 @@ def new_message_id():
 
 class OutboxQuerySet(models.QuerySet):
     def due(self, now=None):
-        """What a sender may take now: due retries (fast or slow) and claims whose lease ran out."""
+        """What a sender may take now: due retries (fast or slow) and claims whose lease ran out.
+
+        Leases are written and read on the database's clock (delivery.lease_end): a host whose clock
+        runs ahead must not see a live sender's lease as expired. Retries are a schedule, where a
+        few seconds of skew do no harm.
+        """
         now = now or timezone.now()
         retry = models.Q(status__in=OutboxMessage.RETRIED, next_attempt_at__lte=now)
-        abandoned = models.Q(status=OutboxMessage.Status.SENDING, lease_until__lt=now)
+        abandoned = models.Q(status=OutboxMessage.Status.SENDING, lease_until__lt=Now())
         return self.filter(retry | abandoned)
 
 

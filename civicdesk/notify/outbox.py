@@ -1,5 +1,6 @@
 """Write notifications into the outbox inside the caller's transaction, with the residents' consent."""
 
+from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -41,9 +42,11 @@ def contact_channel(user):
 def may_contact(whom, kind):
     """May we send `kind` to this case's reporter, this follower or this user? The one consent rule.
 
-    Only a person with an account has a contact preference; someone who typed an address without
-    one (an anonymous reporter, a follower who confirmed) asked to hear back by typing it. What a
-    person asked for themselves (a password reset, a follow confirmation) always goes.
+    A person's contact preference lives on their account. A case or follower not linked to one (an
+    agent's intake, Open311, the API, the portal without sign-in) still reaches that person when the
+    address is one they verified on their account, so "Do not contact me" holds there too. Only an
+    address no account has verified goes by what its typist asked for: to hear back. What a person
+    asked for themselves (a password reset, a follow confirmation) always goes.
     """
     if kind in REQUESTED_KINDS:
         return True
@@ -55,8 +58,15 @@ def _account(whom):
     if whom is None or isinstance(whom, get_user_model()):
         return whom
     if hasattr(whom, "reporter_email"):  # a case: its reporter
-        return whom.reporter
-    return whom.user  # a follower
+        linked, address = whom.reporter, whom.reporter_email
+    else:  # a follower
+        linked, address = whom.user, whom.email
+    if linked is not None or not address:
+        return linked
+    # One query. Only a verified address: anyone can add an unverified one to their account, and
+    # that must not silence somebody else.
+    owner = EmailAddress.objects.filter(email__iexact=address, verified=True).select_related("user").first()
+    return owner.user if owner else None
 
 
 # ---------------------------------------------------------------- queueing
@@ -129,7 +139,8 @@ def queue_failure_alert(failed):
     recipients = {user.email.lower(): user.preferred_language for user in accounts}
     for address in settings.ADMINS:
         recipients.setdefault(address.lower(), settings.LANGUAGE_CODE)
-    admin_url = settings.SITE_URL + reverse("admin:notify_outboxmessage_change", args=[failed.pk])
+    # The list filtered to this message, where the Cancel action is (its change page is read-only).
+    admin_url = f"{settings.SITE_URL}{reverse('admin:notify_outboxmessage_changelist')}?id__exact={failed.pk}"
     hours = settings.OUTBOX_SLOW_RETRY_SECONDS / 3600
     context = {"failed": failed, "admin_url": admin_url, "retry_hours": hours}
     return [_queue(failed.case, ALERT_KIND, to, language, context) for to, language in recipients.items()]

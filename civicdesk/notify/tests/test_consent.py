@@ -52,10 +52,51 @@ def test_it_writes_by_e_mail_to_a_resident_who_prefers_a_channel_not_built_yet(c
     assert OutboxMessage.objects.get(case=case).channel == "email"
 
 
-def test_it_writes_to_an_address_typed_without_an_account(cast):
-    prefer(cast.alice, "none")  # the same address, but typed by someone not signed in: they asked
-    file_case(cast, reporter_email="alice@demo.test")
-    assert sent_to("alice@demo.test") == ["acknowledgement"]
+def test_it_keeps_to_the_preference_of_the_account_that_verified_a_typed_address(cast):
+    prefer(cast.alice, "none")
+    case = file_case(cast, reporter_email="Alice@Demo.TEST")  # her address, typed without signing in
+    actions.reply(case, cast.root, "We are on it.")
+    resolve(case, cast)
+    assert OutboxMessage.objects.filter(case=case).count() == 0
+    file_case(cast, reporter_email="stranger@example.org")  # no account verified it: they asked
+    assert sent_to("stranger@example.org") == ["acknowledgement"]
+
+
+def test_it_does_not_silence_anyone_with_an_unverified_address(cast):
+    from allauth.account.models import EmailAddress
+
+    prefer(cast.alice, "none")
+    EmailAddress.objects.create(user=cast.alice, email="neighbour@example.org", verified=False)
+    file_case(cast, reporter_email="neighbour@example.org")
+    assert sent_to("neighbour@example.org") == ["acknowledgement"]
+
+
+def test_it_sends_nothing_about_a_case_an_agent_filed_with_an_opted_out_address_but_a_reset(
+    client, cast, smtp_server
+):
+    prefer(cast.alice, "none")
+    with override_settings(MAILERS=smtp_server.mailers):
+        case = file_case(cast, reporter_email="alice@demo.test", channel="phone", actor=cast.erin)
+        assert case.reporter is None
+        actions.reply(case, cast.root, "We are on it.")
+        resolve(case, cast)
+        deliver_due()
+        assert smtp_server.messages == []
+
+        response = client.post(reverse("account_reset_password"), {"email": "alice@demo.test"})
+        assert response.status_code == 302
+        deliver_due()
+    assert [m["To"] for m in smtp_server.messages] == ["alice@demo.test"]
+    assert sent_to("alice@demo.test") == ["account"]
+
+
+def test_it_keeps_a_follower_without_an_account_link_to_the_preference_of_its_address(cast):
+    case = file_case(cast, reporter_email="res@example.org")
+    prefer(cast.alice, "none")
+    actions.follow(case, email="alice@demo.test")  # not signed in: a confirmation, which she asked for
+    case.followers.filter(email="alice@demo.test").update(confirmed=True)
+    resolve(case, cast)
+    assert sent_to("alice@demo.test") == ["follow_confirm"]
 
 
 def test_it_keeps_followers_with_accounts_to_their_preference(cast):

@@ -1,10 +1,12 @@
 """`civicdesk deliver_outbox`: the sweep that sends what no task sent (a dead worker, a lost task)."""
 
+import contextlib
 import io
 from datetime import timedelta
 
 import pytest
 from django.core.management import call_command
+from django.db import DatabaseError, connection
 from django.test import override_settings
 from django.utils import timezone
 
@@ -77,3 +79,51 @@ def test_it_keeps_sweeping_with_a_pause_between_sweeps(smtp_server, monkeypatch)
         run("--interval", "7")
     assert pauses == [7.0, 7.0]
     assert [m["To"] for m in smtp_server.messages] == ["first@example.org", "new1@example.org"]
+
+
+@contextlib.contextmanager
+def outbox_table_gone():
+    """Every query on the outbox fails (a real database error) until `back()` is called, or the block ends."""
+    table = OutboxMessage._meta.db_table
+
+    def rename(old, new):
+        with connection.cursor() as cursor:
+            cursor.execute(f"ALTER TABLE {old} RENAME TO {new}")
+
+    def back():
+        if table not in connection.introspection.table_names():
+            rename("outbox_gone", table)
+
+    rename(table, "outbox_gone")
+    try:
+        yield back
+    finally:
+        back()  # whatever happened, the next test finds its table
+
+
+@pytest.mark.django_db(transaction=True)  # a real database error, which would break a test transaction
+def test_it_keeps_sweeping_after_a_database_error(smtp_server, monkeypatch, caplog):
+    queued("first@example.org")
+    pauses = []
+    with outbox_table_gone() as back:  # every query of the first sweep fails
+
+        def sleep(seconds):
+            pauses.append(seconds)
+            if len(pauses) == 1:
+                back()  # the database is back
+            else:
+                raise Stop
+
+        monkeypatch.setattr(deliver_outbox.time, "sleep", sleep)
+        with override_settings(MAILERS=smtp_server.mailers), pytest.raises(Stop):
+            run("--interval", "7")
+    assert pauses == [7.0, 7.0]
+    assert [m["To"] for m in smtp_server.messages] == ["first@example.org"]
+    [failure] = [r for r in caplog.records if r.name == deliver_outbox.__name__]
+    assert failure.levelname == "ERROR" and "sweep failed" in failure.getMessage() and failure.exc_info
+
+
+@pytest.mark.django_db(transaction=True)
+def test_it_stops_on_a_database_error_with_once():
+    with outbox_table_gone(), pytest.raises(DatabaseError):
+        run("--once")

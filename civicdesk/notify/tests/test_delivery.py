@@ -129,7 +129,7 @@ def test_it_retries_a_failed_message_slowly_and_alerts_the_administrators_once(
     alert = next(m for m in mail_to.messages if m["To"] == "ops@city.test")
     assert alert["Subject"] == "Undelivered message: acknowledgement to lost@example.org"
     body = alert.get_body(("plain",)).get_content()
-    assert f"/admin/notify/outboxmessage/{message.pk}/change/" in body and "Connection refused" in body
+    assert f"/admin/notify/outboxmessage/?id__exact={message.pk}" in body and "Connection refused" in body
 
 
 def test_it_stops_retrying_a_message_an_administrator_cancels(
@@ -264,3 +264,91 @@ def test_it_keeps_the_change_when_queueing_the_delivery_fails(
     with django_capture_on_commit_callbacks(execute=True):
         case = submit(cast)  # no exception reaches the resident: the case exists
     assert OutboxMessage.objects.get(case=case).status == "pending"  # deliver_outbox sends it later
+
+
+def test_it_forgets_the_body_of_an_account_e_mail_once_sent(cast, client, mail_to):
+    response = client.post("/accounts/password/reset/", {"email": "alice@demo.test"})
+    assert response.status_code == 302
+    deliver_due()
+    [received] = mail_to.messages
+    assert "/accounts/password/reset/key/" in received.get_body(("plain",)).get_content()  # it went whole
+    message = OutboxMessage.objects.get(kind="account")
+    assert (message.status, message.body, message.recipient) == ("sent", "", "alice@demo.test")
+    assert message.subject == received["Subject"] and message.message_id == received["Message-ID"]
+    reply = OutboxMessage.objects.create(kind="reply", recipient="a@example.org", body="Fixed.")
+    deliver(reply.pk)
+    reply.refresh_from_db()
+    assert (reply.status, reply.body) == ("sent", "Fixed.")  # other e-mails keep theirs
+
+
+def test_it_forgets_the_body_of_a_cancelled_account_e_mail_and_never_sends_it_empty(cast, client, mail_to):
+    account = OutboxMessage.objects.create(
+        kind="account", recipient="a@example.org", subject="Reset", body="key"
+    )
+    reply = OutboxMessage.objects.create(kind="reply", recipient="b@example.org", body="Fixed.")
+    assert client.login(email="root@demo.test", password=PASSWORD)
+    client.post(CHANGELIST, {"action": "cancel_messages", "_selected_action": [account.pk, reply.pk]})
+    rows = OutboxMessage.objects.filter(pk__in=[account.pk, reply.pk]).order_by("pk")
+    assert list(rows.values_list("status", "subject", "body")) == [
+        ("cancelled", "Reset", ""),
+        ("cancelled", "", "Fixed."),
+    ]
+    client.post(CHANGELIST, {"action": "retry_now", "_selected_action": [account.pk, reply.pk]})
+    assert list(rows.values_list("status", flat=True)) == ["cancelled", "pending"]
+
+
+def test_it_never_shows_the_body_of_an_account_e_mail_in_the_admin(cast, client):
+    account = OutboxMessage.objects.create(
+        kind="account",
+        recipient="a@example.org",
+        subject="Reset",
+        body="/accounts/password/reset/key/SECRET/",
+    )
+    reply = OutboxMessage.objects.create(kind="reply", recipient="b@example.org", body="We filled the hole.")
+    assert client.login(email="root@demo.test", password=PASSWORD)
+    page = client.get(f"{CHANGELIST}{account.pk}/change/")
+    assert page.status_code == 200
+    content = page.content.decode()
+    assert "a@example.org" in content and "Reset" in content and "SECRET" not in content
+    assert "We filled the hole." in client.get(f"{CHANGELIST}{reply.pk}/change/").content.decode()
+
+
+def test_it_links_the_alert_to_the_list_of_that_one_message_where_it_can_be_cancelled(cast, client):
+    from civicdesk.notify.outbox import queue_failure_alert
+
+    failed = OutboxMessage.objects.create(
+        kind="reply", recipient="lost@example.org", body="x", status="failed"
+    )
+    OutboxMessage.objects.create(kind="reply", recipient="other@example.org", body="y", status="failed")
+    [alert, *_] = queue_failure_alert(failed)
+    [link] = [line for line in alert.body.splitlines() if line.startswith(settings.SITE_URL)]
+    assert client.login(email="root@demo.test", password=PASSWORD)
+    page = client.get(link.removeprefix(settings.SITE_URL)).content.decode()
+    assert "lost@example.org" in page and "other@example.org" not in page
+    assert 'value="cancel_messages"' in page
+    client.post(
+        link.removeprefix(settings.SITE_URL), {"action": "cancel_messages", "_selected_action": [failed.pk]}
+    )
+    failed.refresh_from_db()
+    assert failed.status == "cancelled"
+
+
+def test_it_never_takes_over_a_live_send_from_a_host_whose_clock_runs_ahead(cast, mail_to):
+    from civicdesk.notify.delivery import claim
+
+    message = OutboxMessage.objects.create(kind="reply", recipient="busy@example.org", body="x")
+    assert claim(message.pk, timezone.now(), "live-worker")
+    with time_machine.travel(timezone.now() + timedelta(hours=1), tick=True):  # this host is an hour ahead
+        assert deliver_due() == []
+    message.refresh_from_db()
+    assert (message.status, message.claimed_by) == ("sending", "live-worker") and mail_to.envelopes == []
+
+
+@pytest.mark.parametrize(
+    "heartbeat, lease, errors", [(10, 30, []), (30, 30, ["notify.E001"]), (40, 30, ["notify.E001"])]
+)
+def test_it_checks_that_the_heartbeat_renews_the_lease_before_it_runs_out(heartbeat, lease, errors):
+    from civicdesk.notify.checks import check_lease_settings
+
+    with override_settings(OUTBOX_HEARTBEAT_SECONDS=heartbeat, OUTBOX_LEASE_SECONDS=lease):
+        assert [error.id for error in check_lease_settings()] == errors

@@ -86,7 +86,7 @@ def test_it_refuses_at_send_time_a_receiver_at_an_internal_address(
     url = url.format(port=receiver.port)
     message = deliver_created(url)
     message.refresh_from_db()
-    assert (message.status, message.attempts) == ("failed", 1)  # at once: no retry
+    assert (message.status, message.attempts) == ("cancelled", 1)  # at once: no retry
     assert message.last_error.startswith(f"Undeliverable: {reason}")
     [attempt] = DeliveryAttempt.objects.filter(message=message)
     assert attempt.error.startswith(reason) and "WEBHOOK_ALLOW_PRIVATE is on" in attempt.error
@@ -119,7 +119,7 @@ def test_it_refuses_a_name_with_any_internal_address(receiver, deliver_created, 
     dns.answers = [[PUBLIC, "127.0.0.1"]]
     message = deliver_created(f"http://{NAME}:{receiver.port}/hooks/civicdesk")
     message.refresh_from_db()
-    assert message.status == "failed"
+    assert message.status == "cancelled"
     assert message.last_error.startswith(f"Undeliverable: {NAME} resolves to 127.0.0.1, an internal address")
     assert receiver.requests == []
 

@@ -67,7 +67,7 @@ def test_it_keeps_a_delivery_while_the_receiver_is_down_and_sends_it_later_with_
     ]
 
 
-def test_it_retries_a_failing_receiver_then_gives_up(receiver, created):
+def test_it_retries_a_failing_receiver_fast_then_every_few_hours(receiver, created):
     receiver.status, receiver.answer = 500, b"database is down"
     with override_settings(OUTBOX_MAX_ATTEMPTS=3):
         subscription, message = created()
@@ -151,25 +151,35 @@ def test_it_follows_a_same_host_307_with_the_signed_post_and_refuses_other_redir
         ({"url": "ftp://127.0.0.1/hooks"}, "Refused to send to a non-HTTP URL: ftp://127.0.0.1/hooks"),
     ],
 )
-def test_it_fails_at_once_what_no_retry_can_deliver(receiver, created, change, error):
+def test_it_cancels_at_once_what_no_retry_can_deliver_and_alerts_nobody(receiver, created, change, error):
     receiver.stop()
-    subscription, message = created()
-    for field, value in change.items():
-        setattr(subscription, field, value)
-    subscription.save()
-    with later(message):
-        assert deliver_due() == ["failed"]
+    with override_settings(ADMINS=["ops@example.org"]):
+        subscription, message = created()
+        for field, value in change.items():
+            setattr(subscription, field, value)
+        subscription.save()
+        with later(message):
+            assert deliver_due() == ["cancelled"]
     message.refresh_from_db()
-    assert (message.status, message.attempts, message.last_error) == ("failed", 2, f"Undeliverable: {error}")
+    assert (message.status, message.attempts, message.last_error) == (
+        "cancelled",
+        2,
+        f"Undeliverable: {error}",
+    )
+    assert message.alerted_at is None
+    assert not OutboxMessage.objects.filter(kind="outbox_alert").exists()
     assert DeliveryAttempt.objects.filter(message=message, error=error).count() == 1
+    with time_machine.travel(timezone.now() + timedelta(days=2)):
+        assert deliver_due() == []  # never tried again
 
 
-def test_it_fails_a_delivery_whose_subscription_was_deleted(receiver, created):
+def test_it_cancels_a_delivery_whose_subscription_was_deleted(receiver, created):
     receiver.stop()
     subscription, message = created()
     subscription.delete()
     with later(message):
-        assert deliver_due() == ["failed"]
+        assert deliver_due() == ["cancelled"]
     message.refresh_from_db()
-    assert message.subscription is None and message.status == "failed"
+    assert message.subscription is None and message.status == "cancelled"
     assert message.last_error == "Undeliverable: The webhook subscription was deleted."
+    assert not OutboxMessage.objects.filter(kind="outbox_alert").exists()

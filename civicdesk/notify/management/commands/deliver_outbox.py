@@ -3,14 +3,17 @@
 Safe to run in several copies: each message is claimed with one conditional UPDATE.
 """
 
+import logging
 import time
 
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections, connection
+from django.db import DatabaseError, close_old_connections, connection
 
 from civicdesk.notify.delivery import deliver_due
 
 BATCH = 100
+
+log = logging.getLogger(__name__)
 
 
 class Command(BaseCommand):
@@ -24,7 +27,16 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, interval=15.0, **options):
         while True:
-            self.sweep()
+            try:
+                self.sweep()
+            except DatabaseError:
+                if once:  # a one-off run says it failed, to whoever ran it
+                    raise
+                # The safety net must outlive a database restart or a failover: log it, drop the
+                # broken connection, and try again after the pause.
+                log.exception("deliver_outbox: sweep failed; trying again in %s s", interval)
+                if not connection.in_atomic_block:
+                    close_old_connections()
             if once:
                 return
             time.sleep(interval)
