@@ -19,6 +19,19 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture(autouse=True)
+def _default_language():
+    """Every test starts in the site's default language. A request (a test client's, a live
+    server's) leaves the language it was served in active on its thread, and messages made outside
+    a request (an action's errors) would follow whichever test ran before."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @pytest.fixture
 def cast(db):
     from civicdesk.test import make_cast
