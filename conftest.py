@@ -39,6 +39,22 @@ def cast(db):
     return make_cast()
 
 
+@pytest.fixture
+def report(cast):
+    """A case as a resident reports it: `report(service=..., priority=..., ...)` (potholes get their
+    question answered)."""
+    from civicdesk.cases import actions
+
+    def make(service=None, **fields):
+        service = service or cast.pothole
+        if service == cast.pothole:
+            fields.setdefault("answers", {"depth": "deep"})
+        fields.setdefault("description", "A hole in the road")
+        return actions.submit_case(service=service, **fields)
+
+    return make
+
+
 def require_component(reason):
     """Skip on a developer machine without the component; fail in CI, where it must be there."""
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
