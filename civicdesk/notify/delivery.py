@@ -175,18 +175,21 @@ def _failed(message, holder, error):
             status, delay = OutboxMessage.Status.PENDING, backoff(message.attempts)
         retry_at = now + delay
         alert = slow and message.alerted_at is None and message.kind != ALERT_KIND
+    fields = {
+        "status": status,
+        "next_attempt_at": retry_at,
+        "last_error": f"{type(error).__name__}: {error}"[:2000],
+        "claimed_by": "",
+        "lease_until": None,
+    }
+    if status == OutboxMessage.Status.CANCELLED:
+        fields["body"] = forget_account_body()
+    if alert:
+        fields["alerted_at"] = now
     with transaction.atomic():
         mine = OutboxMessage.objects.filter(
             pk=message.pk, status=OutboxMessage.Status.SENDING, claimed_by=holder
-        ).update(
-            status=status,
-            **({"body": forget_account_body()} if status == OutboxMessage.Status.CANCELLED else {}),
-            next_attempt_at=retry_at,
-            last_error=f"{type(error).__name__}: {error}"[:2000],
-            claimed_by="",
-            lease_until=None,
-            **({"alerted_at": now} if alert else {}),
-        )
+        ).update(**fields)
         if not mine:  # our lease ran out and another sender has it now: its result counts
             return None
         if alert:
