@@ -31,9 +31,10 @@ def _key(secret: str) -> bytes:
     return base64.b64decode(secret.removeprefix(SECRET_PREFIX))
 
 
-def sign(secret: str, webhook_id: str, timestamp: int, body: str) -> str:
-    """The `webhook-signature` header value for one attempt."""
-    content = f"{webhook_id}.{timestamp}.{body}".encode()
+def sign(secret: str, webhook_id: str, timestamp: int, body: bytes | str) -> str:
+    """The `webhook-signature` header value for one attempt (a str body is signed as its UTF-8)."""
+    payload = body.encode() if isinstance(body, str) else bytes(body)
+    content = f"{webhook_id}.{timestamp}.".encode() + payload
     digest = hmac.new(_key(secret), content, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode()
 
@@ -69,9 +70,10 @@ def verify(secret: str, headers: Mapping[str, str], body: bytes | str, tolerance
         raise VerificationError("webhook-timestamp is not a number.") from None
     if abs(time.time() - timestamp) > tolerance:
         raise VerificationError("webhook-timestamp is too old or in the future.")
-    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
-    expected = sign(secret, webhook_id, timestamp, text).encode()
+    # The raw bytes are checked, as the specification signs them: decoding first (with replacement
+    # characters) would let two different invalid byte sequences share one signature.
+    expected = sign(secret, webhook_id, timestamp, body).encode()
     # Several signatures appear while a sender rotates its secret; any one may match.
     if not any(hmac.compare_digest(expected, candidate.encode()) for candidate in signatures.split()):
         raise VerificationError("No signature matches.")
-    return json.loads(text)
+    return json.loads(body)

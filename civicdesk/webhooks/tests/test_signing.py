@@ -74,3 +74,19 @@ def test_it_reads_header_names_in_any_case():
     good_headers, body = signed(secret)
     shouting = {name.upper(): value for name, value in good_headers.items()}
     assert verify(secret, shouting, body) == json.loads(body)
+
+
+def test_it_checks_the_raw_bytes_so_invalid_utf8_cannot_be_swapped():
+    """Decoding with replacement characters first would give both bodies one signature."""
+    secret, body, swapped = new_secret(), b'{"note": "\xff"}', b'{"note": "\xfe"}'
+    stamp = 1_700_000_000
+    signed_headers = {
+        "webhook-id": "msg_1",
+        "webhook-timestamp": str(stamp),
+        "webhook-signature": sign(secret, "msg_1", stamp, body),
+    }
+    with time_machine.travel(stamp, tick=False):
+        with pytest.raises(VerificationError, match="No signature matches"):
+            verify(secret, signed_headers, swapped)
+        with pytest.raises(ValueError):  # authentic, but not JSON: the caller's 400
+            verify(secret, signed_headers, body)
