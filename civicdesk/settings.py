@@ -73,6 +73,9 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of the request, Django's own included, carries its id (lib.logs).
+    "civicdesk.lib.logs.RequestIdMiddleware",
+    "civicdesk.lib.metrics.RequestMetricsMiddleware",  # times everything below, static files included
     "django.middleware.security.SecurityMiddleware",
     # Early, so every response gets the policy, static files and redirects included.
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -349,9 +352,28 @@ SECURE_CSP = {
 if env_bool("CSP_REPORT_ONLY"):
     SECURE_CSP, SECURE_CSP_REPORT_ONLY = {}, SECURE_CSP
 
+# Logs go to stderr, one line a record, each with the id of the request it belongs to (the
+# X-Request-ID header the response carries; see civicdesk.lib.logs) and a task worker's task id.
+# LOG_FORMAT=json writes one JSON object a line for a log collector; plain text is the default.
+LOG_FORMAT = os.environ.get("LOG_FORMAT", "text").strip().lower()
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "filters": {"context": {"()": "civicdesk.lib.logs.ContextFilter"}},
+    "formatters": {
+        "text": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "civicdesk.lib.logs.JsonFormatter"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "filters": ["context"],
+            "formatter": "json" if LOG_FORMAT == "json" else "text",
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
 }
+# Prometheus scrapes /metrics with "Authorization: Bearer <METRICS_TOKEN>" (signed-in administrators
+# may look too); without a token only administrators can. Several gunicorn workers: see
+# docs/operations.md, "Monitoring" (PROMETHEUS_MULTIPROC_DIR is read by prometheus_client itself).
+METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")

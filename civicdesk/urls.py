@@ -3,10 +3,12 @@ from django.urls import include, path
 
 from .accounts.views import admin_login
 from .health import healthz
+from .monitoring import scrape
 
 # Uploaded photos are never served straight from MEDIA_ROOT: `portal-photo` checks who may see each.
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("metrics", scrape, name="metrics"),
     path("i18n/", include("django.conf.urls.i18n")),
     # Before the admin's own URLs: its login form would bypass allauth's throttle and MFA.
     path("admin/login/", admin_login, name="admin-login"),
