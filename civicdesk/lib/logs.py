@@ -16,6 +16,7 @@ import re
 import uuid
 
 from django.conf import settings
+from django.core.signals import request_finished, request_started
 from django.tasks.signals import task_finished, task_started
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
@@ -42,20 +43,23 @@ def incoming_id(request):
 
 
 class RequestIdMiddleware:
-    """First in MIDDLEWARE, so Django's own error and 404 log lines fall inside the request's scope."""
+    """First in MIDDLEWARE. The id stays set until the request is finished (Django's request_finished,
+    when the server closes the response), not just until the middleware returns: Django logs a 4xx
+    or 5xx answer after the last middleware has run, and that line must carry the id too."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         request.request_id = incoming_id(request) or new_id()
-        token = request_id.set(request.request_id)
-        try:
-            response = self.get_response(request)
-        finally:
-            request_id.reset(token)
+        request_id.set(request.request_id)
+        response = self.get_response(request)
         response[HEADER] = request.request_id
         return response
+
+
+def _forget_request_id(**kwargs):
+    request_id.set(NONE)
 
 
 class ContextFilter(logging.Filter):
@@ -106,5 +110,7 @@ def _task_finished(sender, task_result, **kwargs):
             task_id.set(NONE)
 
 
+request_started.connect(_forget_request_id, dispatch_uid="civicdesk.lib.logs.request_started")
+request_finished.connect(_forget_request_id, dispatch_uid="civicdesk.lib.logs.request_finished")
 task_started.connect(_task_started, dispatch_uid="civicdesk.lib.logs.task_started")
 task_finished.connect(_task_finished, dispatch_uid="civicdesk.lib.logs.task_finished")
