@@ -377,3 +377,9 @@ LOGGING = {
 # may look too); without a token only administrators can. Several gunicorn workers: see
 # docs/operations.md, "Monitoring" (PROMETHEUS_MULTIPROC_DIR is read by prometheus_client itself).
 METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
+# Errors to Sentry (or GlitchTip) when SENTRY_DSN is set, with SENTRY_ENVIRONMENT (default
+# "production"), SENTRY_RELEASE and SENTRY_TRACES_SAMPLE_RATE (default 0: errors only). No personal
+# data, request bodies or cookies are sent (civicdesk.lib.errors).
+from civicdesk.lib.errors import init_sentry  # noqa: E402
+
+SENTRY_ENABLED = init_sentry()
