@@ -74,7 +74,7 @@ class Server:
         except urllib.error.HTTPError as error:
             return error.code, error.headers, error.read()
 
-    def wait(self, timeout=60):
+    def wait(self, timeout=180):  # two workers importing Django on a loaded 2-core machine
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             assert self.process.poll() is None, self.log.read_text()

@@ -93,3 +93,20 @@ def test_it_puts_the_task_id_on_a_tasks_log_lines(db, json_lines):
     assert [line["task_id"] for line in mine] == [str(result.id)]
     log.info("after the task")
     assert json_lines()[-1]["task_id"] == "-"
+
+
+@pytest.mark.parametrize(
+    "file_it", ["through_portal", "through_agent_intake", "through_the_api", "through_open311"]
+)
+def test_it_logs_no_identifier_of_a_case_filed_any_way_in(
+    client, cast, json_lines, file_it, smtp_server, django_capture_on_commit_callbacks
+):
+    from civicdesk.tests import test_personal_data as ways_in
+
+    with override_settings(MAILERS=smtp_server.mailers), django_capture_on_commit_callbacks(execute=True):
+        getattr(ways_in, file_it)(client, cast)
+    assert smtp_server.messages or file_it != "through_portal"  # the acknowledgement was sent and logged
+    ours = [line for line in json_lines() if not line["logger"].startswith("mail.")]  # the test SMTP server's
+    text = json.dumps(ours)
+    for private in (ways_in.PHONE, ways_in.EMAIL, "r@example.org", "(617) 555-0100", "Hole by the school"):
+        assert private not in text, [line for line in ours if private in json.dumps(line)]
