@@ -23,6 +23,7 @@ QUICK = {
     "bench_portal.py": ["--clients", "4", "--each", "5"],
     "bench_routing.py": ["--decisions", "2000"],
     "bench_sla_watch.py": ["--count", "20000", "--open", "2000", "--due", "20"],
+    "bench_metrics.py": ["--count", "20000", "--open", "2000", "--scrapes", "5"],
 }
 
 
