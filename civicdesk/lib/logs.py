@@ -1,7 +1,7 @@
 """Logs that can be followed through a request or a task: an id on every line, JSON when asked.
 
 `RequestIdMiddleware` gives each request an id (the trusted proxy's X-Request-ID when it is well
-formed, else a new one), keeps it in a context variable for the request's duration and answers it in
+formed, else a new one), keeps it in a context variable until the request is finished and answers it in
 the X-Request-ID header. `ContextFilter`, on the handlers of settings.LOGGING, copies it (and a task
 worker's task id) onto every record, so a log line from any module carries it without being passed
 it. `JsonFormatter` writes one JSON object per line (LOG_FORMAT=json).
