@@ -429,9 +429,14 @@ def _tasks_through_redis(request):
     signals.task_enqueued.disconnect(worker.on_enqueued)
 
 
+# Rate limits and sign-in throttles: the task pass runs them again with the cache on Redis.
+CACHE_TESTS = {"test_rate_limits.py", "test_admin_login.py"}
+
+
 def pytest_collection_modifyitems(config, items):
     """The task pass (CIVICDESK_TASK_PASS=1, `make test`) runs the tests whose queued tasks run (they
-    capture on-commit callbacks) and those marked `tasks`: the rest does not touch the task backend."""
+    capture on-commit callbacks), those marked `tasks` and the cache tests: the rest touches neither
+    the task backend nor the cache."""
     if os.environ.get("CIVICDESK_TASK_PASS") != "1":
         return
     chosen = [
@@ -439,6 +444,7 @@ def pytest_collection_modifyitems(config, items):
         for item in items
         if "django_capture_on_commit_callbacks" in getattr(item, "fixturenames", ())
         or item.get_closest_marker("tasks")
+        or item.path.name in CACHE_TESTS
     ]
     config.hook.pytest_deselected(items=[item for item in items if item not in chosen])
     items[:] = chosen

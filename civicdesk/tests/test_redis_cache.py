@@ -71,3 +71,28 @@ def test_it_throttles_sign_ins_on_redis_for_every_process(cast, redis_cache):
     caches["default"].close()  # a new connection: nothing but Redis remembers the failures
     response = owner.post("/accounts/login/", {"login": "root@demo.test", "password": PASSWORD})
     assert response.status_code == 200 and "Too many failed login attempts" in response.content.decode()
+
+
+def test_it_runs_queued_tasks_on_the_redis_worker_in_the_task_pass(
+    request, cast, django_capture_on_commit_callbacks
+):
+    """In the task pass, an acknowledgement is queued on Redis and sent by the worker, not run inline."""
+    from django.tasks import default_task_backend
+
+    from civicdesk.cases import actions
+    from civicdesk.notify.models import OutboxMessage
+    from conftest import redis_tasks_configured
+
+    if not redis_tasks_configured():
+        pytest.skip("the task pass (TASKS_BACKEND=redis) runs this one")
+    worker = request.getfixturevalue("_tasks_through_redis")
+    with django_capture_on_commit_callbacks(execute=True):
+        case = actions.submit_case(
+            service=cast.pothole,
+            answers={"depth": "deep"},
+            description="Hole",
+            reporter_email="res@example.org",
+        )
+    [result] = worker.processed[-1:]
+    assert default_task_backend.get_result(result.id).status == "SUCCESSFUL"  # as Redis holds it
+    assert OutboxMessage.objects.get(case=case).status == "sent"
