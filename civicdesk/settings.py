@@ -130,6 +130,17 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
     }
+# PgBouncer in transaction pooling (DATABASE_POOLER=pgbouncer) gives each transaction whichever
+# server connection is free, so nothing may outlive a transaction on the server: no server-side
+# cursors (exports read in keyset batches instead), no prepared statements (psycopg prepares a query
+# it has run 5 times on its connection; PgBouncer 1.18 cannot follow them). Django keeps no other
+# session state (the time zone is sent at connect, and PgBouncer restores it for each client).
+DATABASE_POOLER = os.environ.get("DATABASE_POOLER", "").strip().lower()
+if DATABASE_POOLER not in ("", "pgbouncer"):
+    raise ImproperlyConfigured("DATABASE_POOLER is either empty or 'pgbouncer' (transaction pooling).")
+if DATABASE_POOLER and DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 FORM_RENDERER = "civicdesk.lib.forms.Renderer"
@@ -212,14 +223,36 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
+FILE_STORAGE = os.environ.get("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
+# Photos on S3-compatible storage (AWS S3, MinIO, Ceph, Garage...): FILE_STORAGE=
+# storages.backends.s3.S3Storage and a private bucket. Photos are always served through the app's
+# photo view, which checks who may see each one, so the bucket needs no public access.
+S3_OPTIONS = {
+    "bucket_name": os.environ.get("S3_BUCKET", ""),
+    "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,  # None: AWS itself
+    "region_name": os.environ.get("S3_REGION") or None,
+    # Empty keys: boto3 finds credentials itself (instance role, AWS_* variables, ~/.aws).
+    "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
+    "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+    "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,  # "path" for most self-hosted servers
+    "custom_domain": os.environ.get("S3_CUSTOM_DOMAIN") or None,
+    "querystring_auth": env_bool("S3_QUERYSTRING_AUTH", True),
+    "location": os.environ.get("S3_PREFIX", ""),  # a folder inside the bucket
+    "default_acl": None,  # the bucket's own policy; never public-read
+    "file_overwrite": False,  # two photos named photo.jpg get distinct keys
+}
 STORAGES = {
-    "default": {"BACKEND": os.environ.get("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")},
+    "default": {"BACKEND": FILE_STORAGE},
     "staticfiles": {
         "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
         if DEBUG
         else "whitenoise.storage.CompressedManifestStaticFilesStorage"
     },
 }
+if FILE_STORAGE == "storages.backends.s3.S3Storage":
+    if not S3_OPTIONS["bucket_name"]:
+        raise ImproperlyConfigured("FILE_STORAGE is S3: set S3_BUCKET (and S3_ENDPOINT_URL off AWS).")
+    STORAGES["default"]["OPTIONS"] = S3_OPTIONS
 ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024))
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 # The most pixels a photo may have, read from its header before it is decoded: a web worker holds
@@ -246,12 +279,31 @@ MAILERS = {
 if MAILERS["default"]["BACKEND"] != "django.core.mail.backends.smtp.EmailBackend":
     MAILERS["default"]["OPTIONS"] = {}
 
-TASKS = {
-    "default": {
-        "BACKEND": os.environ.get("TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
-        "QUEUES": ["default"],
-    }
+# Background tasks (django.tasks). The default keeps them in a table of the database, run by
+# `civicdesk db_worker`. TASKS_BACKEND=redis (django-tasks-redis) queues them on Redis Streams
+# instead, run by `civicdesk run_redis_tasks --continuous`: TASKS_REDIS_URL (default CACHE_URL's
+# server), TASKS_REDIS_PREFIX to share one Redis between installations, TASKS_REDIS_CLAIM_TIMEOUT
+# (seconds before a dead worker's task is run again by another; longer than any task). Either
+# way every task is idempotent: the outbox row, not the queue, says whether a message went.
+TASKS_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "redis": "django_tasks_redis.RedisTaskBackend",
 }
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+TASKS_BACKEND = TASKS_BACKENDS.get(TASKS_BACKEND, TASKS_BACKEND)
+TASKS = {"default": {"BACKEND": TASKS_BACKEND, "QUEUES": ["default"]}}
+if TASKS_BACKEND.startswith("django_tasks_redis."):
+    INSTALLED_APPS.append("django_tasks_redis")  # its worker command and admin pages
+    TASKS["default"]["OPTIONS"] = {
+        "REDIS_URL": os.environ.get("TASKS_REDIS_URL")
+        or os.environ.get("CACHE_URL")
+        or "redis://127.0.0.1:6379/0",
+        "REDIS_KEY_PREFIX": os.environ.get("TASKS_REDIS_PREFIX", "civicdesk-tasks"),
+        "REDIS_CLAIM_TIMEOUT": int(os.environ.get("TASKS_REDIS_CLAIM_TIMEOUT", "300")),
+        "REDIS_BLOCK_TIMEOUT": 2000,
+        # A week of results for the admin's task list is plenty: the outbox keeps the history.
+        "REDIS_RESULT_TTL": int(os.environ.get("TASKS_REDIS_RESULT_TTL", str(7 * 24 * 3600))),
+    }
 # Outbox delivery. A sender holds a message for OUTBOX_LEASE_SECONDS and renews that lease every
 # OUTBOX_HEARTBEAT_SECONDS while it sends, so a killed worker's message is taken over within a minute
 # (`deliver_outbox` sweeps every 15 s). After OUTBOX_MAX_ATTEMPTS fast tries a message is "failed":

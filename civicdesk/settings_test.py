@@ -26,3 +26,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     }  # noqa: F405
 # Test receivers listen on 127.0.0.1; the refusal of private addresses is tested with this off.
 WEBHOOK_ALLOW_PRIVATE = True
+
+# The task pass of `make test` (TASKS_BACKEND=redis, CACHE_URL=redis://...) runs on the machine's
+# Redis: each xdist worker gets its own cache database (tests clear the cache, a FLUSHDB) and its own
+# task keys.
+_XDIST_WORKER = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+if CACHE_URL.startswith("redis"):  # noqa: F405
+    CACHES["default"]["LOCATION"] = urlsplit(CACHE_URL)._replace(path=f"/{12 + _XDIST_WORKER}").geturl()  # noqa: F405
+if TASKS["default"]["BACKEND"].startswith("django_tasks_redis."):  # noqa: F405
+    TASKS["default"]["OPTIONS"]["REDIS_KEY_PREFIX"] = f"civicdesk-test-{_XDIST_WORKER}"  # noqa: F405

@@ -1,7 +1,11 @@
 """Cases out as CSV, JSON or GeoJSON, streamed in constant memory: the staff queue's exports and open data.
 
-A queryset becomes rows with `values_list(...).iterator()` (a server-side cursor on PostgreSQL),
-and each batch of ROWS_PER_FETCH rows is encoded at once and leaves as one chunk. PostgreSQL
+A queryset becomes rows in keyset batches: ROWS_PER_FETCH rows at a time, each batch the rows after
+the last one of the batch before in the export's sort order (`WHERE (keys) > (last) ORDER BY keys
+LIMIT n`, `cases.paging.seek`), encoded at once and sent as one chunk. No server-side cursor: one
+lives in a server connection across fetches, which PgBouncer's transaction pooling hands to other
+clients between statements (decision 39); every batch is a short query of its own, so memory stays
+bounded by one batch whatever the size of the export. PostgreSQL
 formats the timestamps and reads the area names itself, byte for byte what the Python path (used
 on SQLite) writes; every export ends with the point (rounded in public ones) and the areas. Which
 fields go out, and how precise the point is, the disclosure policy says for each audience
@@ -16,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from itertools import batched
 
 from django.db import connections
 from django.db.models import CharField, Func, JSONField, Value
@@ -27,8 +30,11 @@ from django.utils import timezone
 
 from civicdesk.areas.models import AreaLayer
 from civicdesk.cases import disclosure
+from civicdesk.cases.paging import Key, order_by, seek
 
 ROWS_PER_FETCH = 2000
+# The order of an export that names none: oldest first, the primary key breaking ties.
+OLDEST_FIRST = (Key("created_at"), Key("id"))
 
 KINDS = {
     "csv": "text/csv; charset=utf-8",
@@ -114,9 +120,9 @@ class Exporter:
         self.coordinate = None if exact else partial(disclosure.coordinate, audience=audience)
         self.layers = list(AreaLayer.objects.order_by("slug").values_list("slug", flat=True))
 
-    def batches(self, queryset, *, area_names: bool) -> Iterator[list[list]]:
-        """Lists of rows `[*values, latitude, longitude, *areas]`, timestamps as ISO text. The areas
-        are one name (or None) per layer with `area_names`, else the case's dict."""
+    def batches(self, queryset, keys, *, area_names: bool) -> Iterator[list[list]]:
+        """Lists of rows `[*values, latitude, longitude, *areas]` in `keys` order, timestamps as ISO
+        text. The areas are one name (or None) per layer with `area_names`, else the case's dict."""
         in_sql = connections[queryset.db].vendor == "postgresql"
         columns = [_column(f, in_sql) for f in self.fields]
         converters = [(i, f.convert) for i, f in enumerate(self.fields) if f.convert and not in_sql]
@@ -127,9 +133,7 @@ class Exporter:
         else:
             areas, empties = [_unless_empty("areas", dict)], [*empties, (width + 2, dict)]
         rounded = self.coordinate
-        rows = queryset.values_list(*columns, "latitude", "longitude", *areas).iterator(ROWS_PER_FETCH)
-        for batch in batched(rows, ROWS_PER_FETCH):
-            batch = [list(row) for row in batch]
+        for batch in keyset_batches(queryset, [*columns, "latitude", "longitude", *areas], keys):
             for row in batch:
                 for i, convert in converters:
                     row[i] = convert(row[i])
@@ -140,14 +144,14 @@ class Exporter:
                     row[width], row[width + 1] = rounded(row[width]), rounded(row[width + 1])
             yield batch
 
-    def csv(self, queryset) -> Iterator[str]:
+    def csv(self, queryset, keys=OLDEST_FIRST) -> Iterator[str]:
         buffer = io.StringIO()
         writer = csv.writer(buffer)
         writer.writerow([*self.names, "latitude", "longitude", *self.layers])
         # Timestamps (ISO text), numbers and lists never start like a formula: only text is checked.
         texts = [i for i, f in enumerate(self.fields) if f.convert is None]
         texts += range(len(self.fields) + 2, len(self.fields) + 2 + len(self.layers))
-        for batch in self.batches(queryset, area_names=True):
+        for batch in self.batches(queryset, keys, area_names=True):
             for row in batch:
                 for i in texts:
                     if isinstance(row[i], str) and row[i].startswith(FORMULA_STARTS):
@@ -158,15 +162,15 @@ class Exporter:
             buffer.truncate()
         yield buffer.getvalue()
 
-    def json(self, queryset) -> Iterator[str]:
-        keys = [*self.names, "latitude", "longitude", "areas"]
+    def json(self, queryset, keys=OLDEST_FIRST) -> Iterator[str]:
+        names = [*self.names, "latitude", "longitude", "areas"]
         items = (
-            [dict(zip(keys, row, strict=True)) for row in batch]
-            for batch in self.batches(queryset, area_names=False)
+            [dict(zip(names, row, strict=True)) for row in batch]
+            for batch in self.batches(queryset, keys, area_names=False)
         )
         return _joined("[", items, "]\n")
 
-    def geojson(self, queryset) -> Iterator[str]:
+    def geojson(self, queryset, keys=OLDEST_FIRST) -> Iterator[str]:
         names, width = self.names, len(self.names)
 
         def feature(row):
@@ -176,8 +180,28 @@ class Exporter:
             geometry = None if latitude is None else {"type": "Point", "coordinates": [longitude, latitude]}
             return {"type": "Feature", "geometry": geometry, "properties": properties}
 
-        features = ([feature(row) for row in batch] for batch in self.batches(queryset, area_names=False))
+        features = (
+            [feature(row) for row in batch] for batch in self.batches(queryset, keys, area_names=False)
+        )
         return _joined('{"type":"FeatureCollection","features":[', features, "]}\n")
+
+
+def keyset_batches(queryset, values: list, keys) -> Iterator[list[list]]:
+    """`queryset.values_list(*values)` in `keys` order (which must end with a unique column), as
+    lists of at most ROWS_PER_FETCH rows, each fetched by its own query after the last row of the
+    one before."""
+    ordered = queryset.order_by(*order_by(keys))
+    width = len(values)
+    last = None
+    while True:
+        page = ordered if last is None else ordered.filter(seek(keys, last))
+        rows = list(page.values_list(*values, *(key.field for key in keys))[:ROWS_PER_FETCH])
+        if not rows:
+            return
+        last = rows[-1][width:]
+        yield [list(row[:width]) for row in rows]
+        if len(rows) < ROWS_PER_FETCH:
+            return
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -193,9 +217,10 @@ def _joined(start: str, batches: Iterable[list], end: str) -> Iterator[str]:
     yield end
 
 
-def response(exporter: Exporter, queryset, kind: str, name: str) -> StreamingHttpResponse:
-    """A streamed download of `queryset` as `kind` (csv, json, geojson) named `<name>-<date>.<kind>`."""
-    body = getattr(exporter, kind)(queryset)
+def response(exporter: Exporter, queryset, kind: str, name: str, keys=OLDEST_FIRST) -> StreamingHttpResponse:
+    """A streamed download of `queryset` in `keys` order (`cases.paging` keys ending with a unique
+    one) as `kind` (csv, json, geojson) named `<name>-<date>.<kind>`."""
+    body = getattr(exporter, kind)(queryset, keys)
     reply = StreamingHttpResponse((text.encode() for text in body), content_type=KINDS[kind])
     reply["Content-Disposition"] = f'attachment; filename="{name}-{timezone.localdate():%Y-%m-%d}.{kind}"'
     reply["X-Content-Type-Options"] = "nosniff"

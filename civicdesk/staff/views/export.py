@@ -5,7 +5,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET
 
 from civicdesk.cases.disclosure import Audience
-from civicdesk.cases.paging import order_by
 from civicdesk.cases.queries import SORTS, filter_cases, sort_keys
 from civicdesk.transfer.export import KINDS, Exporter, response
 
@@ -24,5 +23,4 @@ def export_cases(request, kind):
     filters = form.filters()
     sort = filters.pop("sort")
     cases = filter_cases(_visible_cases(request), filters, request.user, timezone.now())
-    cases = cases.order_by(*order_by(sort_keys(sort)))
-    return response(Exporter(Audience.STAFF), cases, kind, "cases")
+    return response(Exporter(Audience.STAFF), cases, kind, "cases", keys=sort_keys(sort))
