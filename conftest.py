@@ -227,8 +227,10 @@ class PgBouncer:
 
 
 @pytest.fixture(scope="session")
-def pgbouncer(tmp_path_factory):
-    """PgBouncer in front of the PostgreSQL server the tests use (PostgreSQL runs only)."""
+def pgbouncer(tmp_path_factory, django_db_setup):
+    """PgBouncer in front of the PostgreSQL server the tests use (PostgreSQL runs only). It stops
+    before the test databases are dropped (after django_db_setup's teardown would be too late: its
+    server connections would keep them open)."""
     import shutil
 
     from django.conf import settings
