@@ -25,7 +25,7 @@ from civicdesk.routing.rules import decide
 from civicdesk.sla import clock as sla_clock
 from civicdesk.sla.models import EscalationFiring
 
-from . import cleaning, numbers, permissions
+from . import catalogue, cleaning, numbers, permissions
 from .attachments import prepare_image, removed_on_error, store_image
 from .attributes import MAX_TEXT, clean_answers
 from .models import (
@@ -168,10 +168,7 @@ def submit_case(
     `on_created(case)` lets a channel record what it alone knows (Open311's submission row) in
     the case's own transaction, once the case and its routing exist: if it raises, nothing is kept.
     """
-    if isinstance(service, str):
-        service = Service.objects.filter(code=service, active=True).first()
-        if service is None:
-            raise ValidationError({"service": _("Choose a service from the list.")})
+    service = _current_service(service)
     if actor is not None and channel in (Channel.PHONE, Channel.WALK_IN):
         permissions.require(actor, "create_for_caller")
     if reporter is not None:
@@ -188,6 +185,18 @@ def submit_case(
         language=(language or "en")[:8],
     )
     return _create_case(fields, actor, photos, created_at or timezone.now(), on_created)
+
+
+def _current_service(service):
+    """The service from memory (its questions and default department loaded: no query), given by
+    code or as an instance; an instance of a service no longer active is used as given."""
+    code = service if isinstance(service, str) else service.code
+    cached = catalogue.service(code)
+    if cached is not None and (isinstance(service, str) or cached.pk == service.pk):
+        return cached
+    if isinstance(service, str):
+        raise ValidationError({"service": _("Choose a service from the list.")})
+    return service
 
 
 def _clean_submission(
@@ -286,6 +295,7 @@ def _route_new(fields, now):
     if decision.assignee and fields["department"] is not None:
         fields["assignee"] = fields["department"].members.filter(pk=decision.assignee, is_active=True).first()
     fields["tags"] = list(decision.tags)
+    fields["expected_at"] = sla_clock.expected_at(fields["service"].pk, fields["priority"], now)
     return decision
 
 
@@ -293,7 +303,7 @@ def _decided_department(decision, fallback):
     """The rule's department if it still exists and is active, else `fallback`."""
     if not decision.department:
         return fallback
-    return Department.objects.filter(code=decision.department, active=True).first() or fallback
+    return catalogue.department(decision.department) or fallback
 
 
 def _routed_event(case, decision, at=None):
