@@ -111,3 +111,27 @@ def test_it_keeps_nothing_when_on_created_fails(cast):
     with pytest.raises(ValidationError):
         submit(cast, on_created=on_created)
     assert not Case.objects.exists() and not CaseEvent.objects.exists() and not OutboxMessage.objects.exists()
+
+
+def test_it_leaves_the_acknowledgement_for_the_worker_to_render(cast):
+    """The request stores what to send; delivery renders it, in the reporter's language."""
+    from civicdesk.notify.delivery import deliver
+
+    case = submit(cast, language="es")  # on-commit tasks not run: nothing delivered yet
+    message = OutboxMessage.objects.get(case=case, kind="acknowledgement")
+    assert (message.subject, message.body) == ("", "")
+    assert (message.recipient, message.language) == ("res@example.org", "es")
+    assert deliver(message.pk) == OutboxMessage.Status.SENT
+    message.refresh_from_db()
+    assert case.number in message.subject and "Gracias. Recibimos su reporte" in message.body
+    assert case.tracking_url in message.body and mail.outbox[0].body == message.body
+
+
+def test_it_cancels_an_acknowledgement_whose_case_is_gone(cast):
+    from civicdesk.notify.delivery import deliver
+
+    case = submit(cast)
+    message = OutboxMessage.objects.get(case=case, kind="acknowledgement")
+    case.delete()
+    assert deliver(message.pk) == OutboxMessage.Status.CANCELLED
+    assert mail.outbox == []
