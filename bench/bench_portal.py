@@ -53,8 +53,10 @@ def main():
     kinds = args.db.split(",")
     if len(kinds) > 1:  # Django is set up once per process: one child per database
         for kind in kinds:
-            command = [sys.executable, __file__, *[a for a in sys.argv[1:] if not a.startswith("--db")]]
-            subprocess.run([*command, "--db", kind], check=True)  # noqa: S603 - our own script
+            command = [sys.executable, __file__, "--db", kind, "--workers", str(args.workers)]
+            command += ["--clients", str(args.clients), "--posts", str(args.posts)]
+            command += ["--pgbench-clients", str(args.pgbench_clients), "--database", args.database]
+            subprocess.run(command, check=True)  # noqa: S603 - our own script
         return
     measure(kinds[0], args)
 
