@@ -91,7 +91,10 @@ def measure(kind, args):
             load_after = os.getloadavg()[0]
         finally:
             server.terminate()
-            server.wait(10)
+            try:
+                server.wait(60)
+            except subprocess.TimeoutExpired:
+                server.kill()
         stored = count_cases() - cases_before
         replay = {}
         if kind == "postgresql":
@@ -281,7 +284,7 @@ def free_port():
         return sock.getsockname()[1]
 
 
-def wait_until_up(port, seconds=30):
+def wait_until_up(port, seconds=300):  # four workers starting on a busy machine
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
