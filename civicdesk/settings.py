@@ -324,6 +324,10 @@ CACHES = {
     if CACHE_URL.startswith("redis")
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+# Policy (services, routing rules, calendars and service levels, areas, webhook subscriptions) is
+# cached in each process; whether it changed elsewhere is asked of the database at most this often,
+# so another process's edit is used within this many seconds (cases.policy, lib.policycache).
+POLICY_REFRESH_SECONDS = float(os.environ.get("POLICY_REFRESH_SECONDS", "2"))
 # Anonymous reports per client address; a clear message when reached.
 PORTAL_SUBMIT_RATE = os.environ.get("PORTAL_SUBMIT_RATE", "10/h")
 # Case look-ups by number and e-mail per client address (guessing is slow).

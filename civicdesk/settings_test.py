@@ -13,9 +13,7 @@ os.environ.setdefault("MFA_REQUIRED_FOR_STAFF", "false")
 
 from .settings import *  # noqa: E402, F403
 
-AREAS_REFRESH_SECONDS = ROUTING_REFRESH_SECONDS = (
-    0  # tests change areas between cases; never serve a stale locator
-)
+POLICY_REFRESH_SECONDS = 0  # tests change policy between cases from other connections too
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="civicdesk-media-")
 STATIC_ROOT = tempfile.mkdtemp(prefix="civicdesk-static-")

@@ -5,8 +5,8 @@ on first use and rebuilt when areas change:
 - imports and admin edits call `invalidate()` (at once and again on commit), so this process sees
   its own changes immediately;
 - other processes (web workers, task workers) compare a cheap stamp (row counts and the latest
-  `updated_at` of both tables, one query) at most every AREAS_REFRESH_SECONDS (default 2 s; 0 checks
-  on every call) and rebuild when it moved.
+  `updated_at` of both tables, one query) at most every POLICY_REFRESH_SECONDS (default 2 s; 0
+  checks on every call) and rebuild when it moved (lib.policycache).
 
 When a point lies in two areas of one layer (overlapping zones, or exactly on a shared edge), the
 smallest area wins, then the lowest name: the most specific zone is the useful answer, and the same
@@ -14,18 +14,15 @@ point always gets the same answer.
 """
 
 import math
-import threading
-import time
 from dataclasses import dataclass
 
 import numpy as np
 import shapely
-from django.conf import settings
 from django.db import connection
 
-from .models import Area, AreaLayer
+from civicdesk.lib.policycache import PolicyCache
 
-DEFAULT_REFRESH_SECONDS = 2.0
+from .models import Area, AreaLayer
 
 
 @dataclass(frozen=True)
@@ -96,37 +93,18 @@ def _point(latitude, longitude):
     return shapely.Point(longitude, latitude)  # x is longitude, as in GeoJSON
 
 
-class _Cache:
-    """The process-wide locator and the stamp of the data it was built from."""
+class _Cache(PolicyCache):
+    """The process-wide locator and the stamp of the data it was built from (lib.policycache)."""
 
     def __init__(self):
-        self.lock = threading.Lock()
-        self.locator = None
-        self.stamp = None
-        self.checked_at = -math.inf
+        super().__init__("areas", Locator.from_database, lambda: _stamp())
 
-    def get(self):
-        locator, refresh = self.locator, _refresh_seconds()
-        if locator is not None and time.monotonic() - self.checked_at < refresh:
-            return locator
-        with self.lock:
-            stamp = _stamp()
-            if self.locator is None or stamp != self.stamp:
-                # Stamp first, then rows: a change in between only causes one extra rebuild later.
-                self.locator, self.stamp = Locator.from_database(), stamp
-            self.checked_at = time.monotonic()
-            return self.locator
-
-    def clear(self):
-        with self.lock:
-            self.locator, self.stamp, self.checked_at = None, None, -math.inf
+    @property
+    def locator(self):
+        return self.value
 
 
 _cache = _Cache()
-
-
-def _refresh_seconds():
-    return getattr(settings, "AREAS_REFRESH_SECONDS", DEFAULT_REFRESH_SECONDS)
 
 
 def _stamp():
@@ -139,6 +117,10 @@ def _stamp():
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return tuple(cursor.fetchone())
+
+
+def cache():
+    return _cache
 
 
 def locator():

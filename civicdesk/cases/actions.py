@@ -12,7 +12,7 @@ caller's copy of the case is out of date.
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -25,14 +25,13 @@ from civicdesk.routing.rules import decide
 from civicdesk.sla import clock as sla_clock
 from civicdesk.sla.models import EscalationFiring
 
-from . import cleaning, permissions
+from . import catalogue, cleaning, numbers, permissions
 from .attachments import prepare_image, removed_on_error, store_image
 from .attributes import MAX_TEXT, clean_answers
 from .models import (
     Case,
     CaseEvent,
     CaseFollower,
-    CaseNumber,
     Channel,
     Department,
     EventKind,
@@ -62,25 +61,21 @@ class StaleCase(Exception):
 
 
 def next_numbers(count=1, when=None):
-    """Reserve `count` case numbers for the year of `when`, under a row lock."""
-    year = (when or timezone.now()).year
-    with transaction.atomic(savepoint=False):  # inside a caller's transaction, no savepoint to pay for
-        last = _bump_counter(year, count)
-        if last is None:  # first case of the year
-            CaseNumber.objects.get_or_create(year=year)
-            last = _bump_counter(year, count)
-    return [f"{year % 100:02d}-{n:06d}" for n in range(last - count + 1, last + 1)]
+    """`count` new case numbers for the year of `when` (no lock held through the caller's
+    transaction on PostgreSQL: see cases.numbers). Gaps are possible, repeats are not."""
+    return numbers.next_numbers(count, (when or timezone.now()).year)
 
 
-def _bump_counter(year, count):
-    """One UPDATE ... RETURNING (PostgreSQL and SQLite 3.35+): the row lock and the new value at once."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {CaseNumber._meta.db_table} SET last = last + %s WHERE year = %s RETURNING last",  # noqa: S608 - table name from the model
-            [count, year],
-        )
-        row = cursor.fetchone()
-    return row[0] if row else None
+# A number some case already holds (imported with its own number, a counter set back by hand) is
+# skipped: the submission is tried again with the next one, never a 500.
+NUMBER_ATTEMPTS = 5
+
+
+def _number_taken(number, year):
+    if not Case.objects.filter(number=number).exists():
+        return False
+    numbers.skip_past(number, year)
+    return True
 
 
 RESIDENT_LABEL = "resident"
@@ -173,10 +168,7 @@ def submit_case(
     `on_created(case)` lets a channel record what it alone knows (Open311's submission row) in
     the case's own transaction, once the case and its routing exist: if it raises, nothing is kept.
     """
-    if isinstance(service, str):
-        service = Service.objects.filter(code=service, active=True).first()
-        if service is None:
-            raise ValidationError({"service": _("Choose a service from the list.")})
+    service = _current_service(service)
     if actor is not None and channel in (Channel.PHONE, Channel.WALK_IN):
         permissions.require(actor, "create_for_caller")
     if reporter is not None:
@@ -193,6 +185,18 @@ def submit_case(
         language=(language or "en")[:8],
     )
     return _create_case(fields, actor, photos, created_at or timezone.now(), on_created)
+
+
+def _current_service(service):
+    """The service from memory (its questions and default department loaded: no query), given by
+    code or as an instance; an instance of a service no longer active is used as given."""
+    code = service if isinstance(service, str) else service.code
+    cached = catalogue.service(code)
+    if cached is not None and (isinstance(service, str) or cached.pk == service.pk):
+        return cached
+    if isinstance(service, str):
+        raise ValidationError({"service": _("Choose a service from the list.")})
+    return service
 
 
 def _clean_submission(
@@ -238,9 +242,24 @@ def _clean_submission(
 
 def _create_case(fields, actor, photos, now, on_created=None):
     decision = _route_new(fields, now)
+    for attempt in range(1, NUMBER_ATTEMPTS + 1):
+        tried = []
+        try:
+            return _insert_case(tried, fields, actor, photos, now, decision, on_created)
+        except IntegrityError:
+            # The atomic block (a transaction, or a savepoint inside the caller's) was rolled back.
+            if attempt == NUMBER_ATTEMPTS or not tried or not _number_taken(tried[0], now.year):
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _insert_case(tried, fields, actor, photos, now, decision, on_created):
     # Photo files are not transactional: remove them if anything below fails.
     with removed_on_error(), transaction.atomic():
-        case = Case.objects.create(number=next_numbers(1, now)[0], created_at=now, updated_at=now, **fields)
+        # Inside the transaction: SQLite's counter goes back with a failure (PostgreSQL's sequence
+        # never does, and never waits).
+        tried.append(next_numbers(1, now)[0])
+        case = Case.objects.create(number=tried[0], created_at=now, updated_at=now, **fields)
         _event(
             case,
             actor,
@@ -276,6 +295,7 @@ def _route_new(fields, now):
     if decision.assignee and fields["department"] is not None:
         fields["assignee"] = fields["department"].members.filter(pk=decision.assignee, is_active=True).first()
     fields["tags"] = list(decision.tags)
+    fields["expected_at"] = sla_clock.expected_at(fields["service"].pk, fields["priority"], now)
     return decision
 
 
@@ -283,7 +303,7 @@ def _decided_department(decision, fallback):
     """The rule's department if it still exists and is active, else `fallback`."""
     if not decision.department:
         return fallback
-    return Department.objects.filter(code=decision.department, active=True).first() or fallback
+    return catalogue.department(decision.department) or fallback
 
 
 def _routed_event(case, decision, at=None):

@@ -18,3 +18,9 @@ class CasesConfig(AppConfig):
         # On SQLite a migration that rebuilds cases_case silently drops the full-text triggers;
         # this puts them back after every migrate.
         post_migrate.connect(_repair_search, sender=self, dispatch_uid="civicdesk-search-repair")
+        from . import emails, policy
+        from .models import Department, Service, ServiceAttribute
+
+        # Cached per process (cases.catalogue, routing, service levels): a change is a new version.
+        policy.watch(Service, ServiceAttribute, Department)
+        emails.register()

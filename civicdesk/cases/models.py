@@ -170,13 +170,27 @@ class CaseQuerySet(models.QuerySet):
 
 
 class CaseNumber(models.Model):
-    """One row per year; incremented under a row lock so case numbers never repeat."""
+    """One row per year: SQLite's case-number counter (PostgreSQL uses a sequence per year, which
+    starts after this counter: see cases.numbers)."""
 
     year = models.PositiveSmallIntegerField(primary_key=True)
     last = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"{self.year}: {self.last}"
+
+
+class PolicyVersion(models.Model):
+    """One row whose token changes in the transaction of every change to policy (services,
+    departments, routing, service levels, webhook subscriptions): processes compare it to know
+    their cached policy is current (cases.policy). A random token, not a counter, so a change
+    rolled back can never be mistaken for a later one."""
+
+    name = models.CharField(max_length=20, primary_key=True)
+    token = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.name}: {self.token}"
 
 
 def new_tracking_token():

@@ -23,7 +23,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from .models import OutboxMessage, backoff
-from .outbox import ACCOUNT_KIND, ALERT_KIND, enqueue, queue_failure_alert
+from .outbox import ACCOUNT_KIND, ALERT_KIND, enqueue, queue_failure_alert, render_now, waits_for_rendering
 
 log = logging.getLogger(__name__)
 
@@ -140,6 +140,8 @@ def deliver(message_id):
     message = OutboxMessage.objects.get(pk=message_id)
     try:
         with Heartbeat(message_id, holder):
+            if waits_for_rendering(message) and not render_now(message):
+                raise Undeliverable("Its case no longer exists.")
             send(message)
     except Exception as error:  # noqa: BLE001 - any failure means "try again later"
         return _failed(message, holder, error)

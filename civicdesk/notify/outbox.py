@@ -69,6 +69,35 @@ def _account(whom):
     return owner.user if owner else None
 
 
+# ---------------------------------------------------------------- rendered by the sender
+
+# kind -> function(message) returning the template context of a case e-mail rendered when it is sent,
+# not in the request that caused it. The app that owns the subject fills it in its AppConfig.ready()
+# (cases does for the acknowledgement), so the outbox never imports the apps built on it. Only what
+# to send is stored at first (case, kind, language, recipient); the subject and body are rendered and
+# kept by the first delivery attempt.
+RENDERED_WHEN_SENT = {}
+
+
+def render_when_sent(kind, context):
+    RENDERED_WHEN_SENT[kind] = context
+
+
+def waits_for_rendering(message):
+    return not message.body and message.kind in RENDERED_WHEN_SENT
+
+
+def render_now(message):
+    """Render a message queued unrendered, in its language, and keep the result on its row.
+    Returns False when its subject is gone (the case was deleted): nothing to send."""
+    context = RENDERED_WHEN_SENT[message.kind](message)
+    if context is None:
+        return False
+    message.subject, message.body = _render(message.kind, message.language, context)
+    OutboxMessage.objects.filter(pk=message.pk).update(subject=message.subject, body=message.body)
+    return True
+
+
 # ---------------------------------------------------------------- queueing
 
 
@@ -85,8 +114,12 @@ def queue_case_email(case, kind, **context):
     assert kind in CASE_EMAILS, kind
     messages = []
     if case.reporter_email and may_contact(case, kind):
-        reporter = {"case_url": case.tracking_url, **context}
-        messages.append(_queue(case, kind, case.reporter_email, case.language, reporter))
+        if kind in RENDERED_WHEN_SENT and not context:
+            # What to send, not the text: the worker renders it (no templates in the request).
+            messages.append(_store(kind, case, case.reporter_email, case.language, "", ""))
+        else:
+            reporter = {"case_url": case.tracking_url, **context}
+            messages.append(_queue(case, kind, case.reporter_email, case.language, reporter))
     if kind in FOLLOWER_EMAILS:
         # The disclosure policy's follower view (cases.disclosure.Audience.FOLLOWER): nobody's words.
         for_followers = {name: value for name, value in context.items() if name != "message"}
@@ -147,11 +180,16 @@ def queue_failure_alert(failed):
 
 
 def _queue(case, kind, address, language, context):
+    subject, body = _render(kind, language, {"case": case, **context})
+    return _store(kind, case, address, language, subject, body)
+
+
+def _render(kind, language, context):
     with translation.override(language or "en"):
-        context = {"case": case, "city_name": settings.CITY_NAME, "site_url": settings.SITE_URL, **context}
+        context = {"city_name": settings.CITY_NAME, "site_url": settings.SITE_URL, **context}
         subject = " ".join(render_to_string(f"notify/email/{kind}_subject.txt", context).split())
         body = render_to_string(f"notify/email/{kind}.txt", context)
-    return _store(kind, case, address, language, subject, body)
+    return subject, body
 
 
 def _store(kind, case, address, language, subject, body):

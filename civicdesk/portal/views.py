@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
-from civicdesk.cases import actions, disclosure, permissions
+from civicdesk.cases import actions, catalogue, disclosure, permissions
 from civicdesk.cases.disclosure import Audience
 from civicdesk.cases.forms import add_action_errors
 from civicdesk.cases.models import Attachment, Case, CaseFollower, Service
@@ -51,7 +51,9 @@ def _matches(service, query):
 
 
 def report(request, code):
-    service = get_object_or_404(Service.objects.prefetch_related("attributes"), code=code, active=True)
+    service = catalogue.service(code)  # from memory, questions included (cases.catalogue)
+    if service is None:
+        raise Http404
     language = translation.get_language()
     form = ReportForm(
         request.POST or None,

@@ -1,46 +1,40 @@
 """Load the admin's rules for the engine, cached per process until the rules change.
 
-Whether they changed is asked of the database at most every ROUTING_REFRESH_SECONDS (default 2), so a
-decision costs no query; another process sees an edit within that time.
+Whether policy changed is asked of the database at most every POLICY_REFRESH_SECONDS (cases.policy),
+so a decision costs no query; another process sees an edit within that time. A rule's snapshot names
+services and departments by code, so their changes count too.
 """
 
-import time
-
-from django.conf import settings
-from django.db.models import Count, Max
 from django.utils import timezone
+
+from civicdesk.cases import policy
 
 from . import engine
 from .models import RoutingRule
 
-_cache = {"stamp": None, "rules": [], "checked": 0.0}
+
+def _load():
+    rules = (
+        RoutingRule.objects.filter(active=True)
+        .select_related("set_department")
+        .prefetch_related("services", "split_to")
+    )
+    return [r.snapshot() for r in rules]
 
 
-def _stamp():
-    return tuple(RoutingRule.objects.aggregate(n=Count("id"), at=Max("updated_at")).values())
+_cache = policy.cache("routing", _load)
 
 
 def invalidate():
-    _cache.update(stamp=None, checked=0.0)
+    _cache.clear()
+
+
+def cache():
+    return _cache
 
 
 def active_rules():
-    now = time.monotonic()
-    if (
-        now - _cache["checked"] < getattr(settings, "ROUTING_REFRESH_SECONDS", 2)
-        and _cache["stamp"] is not None
-    ):
-        return _cache["rules"]
-    _cache["checked"] = now
-    stamp = _stamp()
-    if stamp != _cache["stamp"]:
-        rules = (
-            RoutingRule.objects.filter(active=True)
-            .select_related("set_department")
-            .prefetch_related("services", "split_to")
-        )
-        _cache.update(stamp=stamp, rules=[r.snapshot() for r in rules])
-    return _cache["rules"]
+    return _cache.get()
 
 
 def facts_for(case):

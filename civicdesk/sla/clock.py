@@ -13,7 +13,8 @@ from civicdesk.cases.models import Case, EventKind
 from civicdesk.cases.workflow import ACTIVE, Status
 from civicdesk.lib import businesstime
 
-from .models import CaseClock, EscalationStep, SLAPolicy
+from . import policies
+from .models import CaseClock, EscalationStep
 
 RESPONSE_KINDS = {EventKind.REPLY, EventKind.ACKNOWLEDGED, EventKind.STATUS}
 # Routing moves a case between departments; neither its policy nor its due times depend on that.
@@ -52,21 +53,34 @@ def on_event(case, event):
 
 def start(case, now):
     """Begin the clock of a case that has none, with the policy for its service and priority."""
-    policy = SLAPolicy.objects.for_case(case.service, case.priority)
+    policy = policies.current().for_case(case.service_id, case.priority)
     if policy is None:
         _set_expected(case, None)
         return None
-    clock = CaseClock.objects.create(case=case, policy=policy, started_at=case.created_at, paused=timedelta())
-    _compute_due(clock)
-    _schedule(clock, case, now)
+    clock = CaseClock(case=case, policy=policy, started_at=case.created_at, paused=timedelta())
+    _compute_due(clock, save=False)
+    _schedule(clock, case, now, fired=())  # a new clock: nothing has fired; one INSERT for it all
     return clock
 
 
+def expected_at(service_id, priority, created_at):
+    """When a case about to be created will be due (its expected resolution), or None without a
+    policy: the case is inserted with it, so starting its clock needs no second write to it."""
+    policy = policies.current().for_case(service_id, priority)
+    if policy is None:
+        return None
+    clock = CaseClock(policy=policy, started_at=created_at, paused=timedelta())
+    cal = calendar_for(clock, created_at)
+    return businesstime.add(cal, created_at, policy.resolution_target)
+
+
 def calendar_for(clock, around):
-    return clock.policy.calendar.to_calendar(around)
+    """The policy's business calendar near `around`, from memory (sla.policies)."""
+    found = policies.current().calendar(clock.policy.calendar_id, around)
+    return found if found is not None else clock.policy.calendar.to_calendar(around)
 
 
-def _compute_due(clock):
+def _compute_due(clock, save=True):
     policy = clock.policy
     cal = calendar_for(clock, clock.started_at)
     # Paused business time extends every target: waiting on the resident is not the city's time.
@@ -76,7 +90,8 @@ def _compute_due(clock):
     clock.resolution_due_at = businesstime.add(cal, clock.started_at, target + clock.paused)
     risk = target * (policy.at_risk_percent / 100)
     clock.at_risk_at = businesstime.add(cal, clock.started_at, risk + clock.paused)
-    clock.save()
+    if save:
+        clock.save()
     _set_expected(clock.case, clock.resolution_due_at)
 
 
@@ -127,7 +142,7 @@ def _status_changed(clock, case, event):
 
 def _repolicy(clock, case, now):
     """Follow a change of service or priority. False when no policy applies any more (clock removed)."""
-    policy = SLAPolicy.objects.for_case(case.service, case.priority)
+    policy = policies.current().for_case(case.service_id, case.priority)
     if policy is None:
         clock.delete()
         _set_expected(case, None)
@@ -159,12 +174,18 @@ def step_time(clock, step):
     return due + timedelta(hours=float(step.hours_after))
 
 
-def _schedule(clock, case, now):
+def _steps(clock):
+    found = policies.current().steps(clock.policy_id)
+    return found if found is not None else list(clock.policy.steps.all())
+
+
+def _schedule(clock, case, now, fired=None):
     """Point the clock at its earliest step that has not fired (none while paused or finished)."""
     clock.next_step, clock.next_step_at = None, None
     if clock.paused_since is None and case.status in ACTIVE:
-        fired = set(clock.firings.values_list("step_id", flat=True))
-        pending = [(step_time(clock, s), s) for s in clock.policy.steps.all() if s.pk not in fired]
+        if fired is None:
+            fired = set(clock.firings.values_list("step_id", flat=True))
+        pending = [(step_time(clock, s), s) for s in _steps(clock) if s.pk not in fired]
         pending = sorted(((t, s) for t, s in pending if t is not None), key=lambda p: (p[0], p[1].pk))
         if pending:
             clock.next_step_at, clock.next_step = pending[0]

@@ -68,12 +68,12 @@ def test_it_sees_changes_made_by_another_process_within_the_refresh_interval(set
     load("ward", feature("1", polygon(square(0, 0))))
     assert locate.areas_for(0.5, 0.5) == {"ward": "1"}
     # Another process renames the area: nothing invalidates this process's locator.
-    settings.AREAS_REFRESH_SECONDS = 3600
+    settings.POLICY_REFRESH_SECONDS = 3600
     Area.objects.filter(name="1").update(
         name="One", updated_at=Area.objects.get().updated_at.replace(year=2099)
     )
     assert locate.areas_for(0.5, 0.5) == {"ward": "1"}  # still cached
-    settings.AREAS_REFRESH_SECONDS = 0
+    settings.POLICY_REFRESH_SECONDS = 0
     assert locate.areas_for(0.5, 0.5) == {"ward": "One"}
     Area.objects.all().delete()
     assert locate.areas_for(0.5, 0.5) == {}  # a deletion changes the count

@@ -4,7 +4,7 @@ personal data."""
 import json
 
 import pytest
-from django.core.cache import cache
+from django.db import connection, transaction
 
 from civicdesk.cases import actions
 from civicdesk.cases.workflow import Status
@@ -218,11 +218,21 @@ def test_it_writes_the_deliveries_in_the_actions_transaction(cast, subscribe):
     assert sent_kinds() == []
 
 
-def test_it_never_uses_a_subscription_from_memory_once_the_shared_cache_forgot_it(cast, subscribe):
+def test_it_never_uses_a_subscription_another_process_or_a_rollback_took_away(cast, subscribe, settings):
+    settings.POLICY_REFRESH_SECONDS = 0  # the refresh interval has passed at every call
     subscription = subscribe()
     submit(cast)
-    # A change no signal reports (an UPDATE, a rolled-back transaction), then the cache expires.
+    # Another process deactivates it: its transaction gives the policy a new version, and nothing
+    # tells this process's memory.
     Subscription.objects.filter(pk=subscription.pk).update(active=False)
-    cache.clear()
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE cases_policyversion SET token = 'changed-elsewhere'")
+    submit(cast)
+    assert sent_kinds() == ["case.created"]
+    # A subscription created in a transaction that rolled back, read (and cached) inside it.
+    with pytest.raises(RuntimeError), transaction.atomic():
+        subscribe()
+        submit(cast)
+        raise RuntimeError("rolled back")
     submit(cast)
     assert sent_kinds() == ["case.created"]

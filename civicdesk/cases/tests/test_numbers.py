@@ -1,0 +1,115 @@
+"""Case numbers: unique, human-friendly, handed out without waiting for another submission's commit."""
+
+import re
+import threading
+
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+
+from civicdesk.cases import actions, numbers
+from civicdesk.cases.models import Case
+
+GUARD = 30  # seconds: only a failure guard, never what the test waits for when all is well
+
+
+def submit(cast, **fields):
+    return actions.submit_case(
+        service=cast.pothole, answers={"depth": "deep"}, reporter_email="res@example.org", **fields
+    )
+
+
+def test_it_hands_out_ascending_unique_numbers_for_bulk_callers(db):
+    year = timezone.now().year
+    taken = actions.next_numbers(500, timezone.now())
+    assert len(set(taken)) == 500 and taken == sorted(taken)
+    assert all(re.fullmatch(rf"{year % 100:02d}-\d{{6}}", n) for n in taken)
+    assert actions.next_numbers(1)[0] > taken[-1]
+
+
+def test_it_numbers_each_year_on_its_own(db):
+    old = actions.next_numbers(2, timezone.now().replace(year=2019))
+    assert [n[:3] for n in old] == ["19-", "19-"]
+
+
+def test_it_skips_a_number_an_imported_case_already_holds(cast):
+    following = actions.next_numbers(1)[0]
+    year, n = following.split("-")
+    # A case imported with its own number takes the next two numbers the counter will give.
+    for taken in (int(n) + 1, int(n) + 2):
+        Case.objects.create(number=f"{year}-{taken:06d}", service=cast.pothole)
+    case = submit(cast)
+    assert case.number == f"{year}-{int(n) + 3:06d}"
+    assert Case.objects.filter(number=case.number).count() == 1 and case.events.count() >= 1
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_numbers_the_second_submission_while_the_first_is_still_open(cast):
+    """Two submissions on two connections: the second completes, number and all, while the first
+    holds its transaction open; with a counter row locked until commit it would wait instead."""
+    if connection.vendor != "postgresql":
+        pytest.skip("two concurrent writers need PostgreSQL (SQLite serialises writers by design)")
+    first_open, second_done, results = threading.Event(), threading.Event(), {}
+
+    def hold_open(case):  # runs inside the first submission's transaction, after its number
+        results["first_number"] = case.number
+        first_open.set()
+        results["first_waited"] = second_done.wait(GUARD)
+
+    def first():
+        try:
+            results["first"] = submit(cast, on_created=hold_open)
+        finally:
+            connection.close()
+
+    def second():
+        try:
+            assert first_open.wait(GUARD)
+            results["second"] = submit(cast)
+            # Still inside the first's open transaction: it cannot have committed yet.
+            other = connections.create_connection("default")
+            with other.cursor() as cursor:
+                cursor.execute("SELECT count(*) FROM cases_case WHERE number = %s", [results["first_number"]])
+                results["first_visible"] = cursor.fetchone()[0]
+            other.close()
+        finally:
+            second_done.set()
+            connection.close()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(GUARD * 2)
+    assert results["first_waited"], "the second submission did not finish while the first was open"
+    assert results["first_visible"] == 0  # the first had not committed when the second was done
+    assert results["second"].number != results["first"].number == results["first_number"]
+    assert Case.objects.filter(number__in=[results["first"].number, results["second"].number]).count() == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_creates_a_year_sequence_once_under_concurrency(db):
+    if connection.vendor != "postgresql":
+        pytest.skip("sequences are PostgreSQL's")
+    year = 2031
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SEQUENCE IF EXISTS {numbers.sequence_name(year)}")
+    numbers.forget_known_sequences()
+    barrier, got = threading.Barrier(4), []
+
+    def take():
+        try:
+            barrier.wait(GUARD)
+            numbers.create_sequence(year)
+            got.extend(numbers.next_numbers(25, year))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=take) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(GUARD)
+    assert sorted(got) == [numbers.format_number(year, n) for n in range(1, 101)]
