@@ -5,7 +5,7 @@ to a real SMTP server (aiosmtpd).
 
 (a) A routing rule an administrator adds through one server's admin routes the next report on the
 other server once its refresh interval has passed: the other process checks the rules' stamp at most
-every ROUTING_REFRESH_SECONDS (2 s, the default), so a report filed that long after the save cannot
+every POLICY_REFRESH_SECONDS (2 s, the default), so a report filed that long after the save cannot
 be routed by the old rules whatever the scheduling. (b) Client threads post reports, some with a
 photo, across both servers; afterwards every case has its number, its events, its photo in the
 bucket and its acknowledgement delivered to the SMTP server, once, with the Message-ID the outbox
@@ -38,7 +38,7 @@ from conftest import free_port, redis_url, wait_for_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
-REFRESH_SECONDS = 2  # ROUTING_REFRESH_SECONDS' default, which the servers keep
+REFRESH_SECONDS = 2  # POLICY_REFRESH_SECONDS' default, which the servers keep
 CLIENTS, POSTS_EACH = 4, 10
 # Failure guards only. Loading Django takes 2 s of CPU; on a loaded 2-core machine, 7 processes
 # starting at once have taken over a minute.
