@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY, CollectorRegistry, Counter, Gauge, Histo
 from prometheus_client import multiprocess as _multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["CONTENT_TYPE_LATEST", "CacheStats", "exposition", "import_progress", "register_cache"]
+__all__ = ["CONTENT_TYPE_LATEST", "exposition", "import_progress", "register_cache"]
 
 METHODS = {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 
@@ -92,19 +92,6 @@ class RequestMetricsMiddleware:
 
 
 # ------------------------------------------------------------------------------------------- caches
-
-
-class CacheStats:
-    """Hit and miss counts a cache can keep (`stats.hit()`, `stats.miss()`) and register."""
-
-    def __init__(self):
-        self.hits = self.misses = 0
-
-    def hit(self):
-        self.hits += 1
-
-    def miss(self):
-        self.misses += 1
 
 
 _caches = {}  # name -> [object, hits seen, misses seen]

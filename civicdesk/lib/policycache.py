@@ -10,7 +10,7 @@ of the database at most every POLICY_REFRESH_SECONDS, so:
   (nothing depends on a shared cache being configured);
 - this process's own changes call `clear()` (at once and again on commit) and are seen at once.
 
-`hits` and `misses` count reads served from memory and rebuilds, for metrics.
+`hits` and `misses` count reads served from memory and rebuilds, reported as metrics.
 """
 
 import math
@@ -18,6 +18,8 @@ import threading
 import time
 
 from django.conf import settings
+
+from . import metrics
 
 DEFAULT_REFRESH_SECONDS = 2.0
 
@@ -36,6 +38,7 @@ class PolicyCache:
         self.value, self.stamp, self.loaded = None, None, False
         self.checked_at = -math.inf
         self.hits = self.misses = 0
+        metrics.register_cache(name, self)
 
     def get(self):
         """The value, rebuilt first if its stamp moved since it was last checked."""
