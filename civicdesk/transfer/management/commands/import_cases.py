@@ -61,6 +61,7 @@ class Command(BaseCommand):
                 batch=batch,
                 dry_run=dry_run,
                 progress=Progress(file.stat().st_size),
+                size=file.stat().st_size,
             )
             reader = reader_for(file, "csv" if format != "open311" else format, data, importer.columns)
             try:
