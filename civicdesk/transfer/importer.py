@@ -200,6 +200,7 @@ class Importer:
         ).format
         self.encode = _copy_json if self.postgres else _same
         self.place = lru_cache(maxsize=50_000)(self._place)
+        self.cell_areas = lru_cache(maxsize=50_000)(self._cell_areas)
         self.submitted = lru_cache(maxsize=1000)(self._submitted)
         self.status_change = lru_cache(maxsize=100)(
             lambda status: self.encode({"status": [Status.NEW, status]})
@@ -407,7 +408,16 @@ class Importer:
 
     def _place(self, latitude, longitude):
         """(H3 cell, areas) of a point; cached, as real data repeats addresses a lot."""
-        return cell_for(latitude, longitude), self.encode(self.locator.areas_for(latitude, longitude))
+        cell = cell_for(latitude, longitude)
+        areas = self.cell_areas(cell)
+        if areas is None:  # an area's edge crosses the cell
+            areas = self.encode(self.locator.areas_for(latitude, longitude))
+        return cell, areas
+
+    def _cell_areas(self, cell):
+        """The areas of every point of the cell (encoded), or None when the point must be looked up."""
+        areas = self.locator.areas_in_cell(cell)
+        return None if areas is None else self.encode(areas)
 
     def _submitted(self, department, priority):
         return self.encode(
