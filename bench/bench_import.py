@@ -2,7 +2,7 @@
 and <= 500 MB peak RSS for 1M rows on PostgreSQL).
 
     python bench/bench_import.py [--count 1000000] [--db postgresql|sqlite] [--runs 1] [--no-raw]
-                                 [--database-name NAME]
+                                 [--database-name NAME] [--csv FILE]
 
 The input is generated first, streaming to a temporary file: an N-row NYC-format CSV resampled from
 the real ../shared/data/nyc311-100.csv (each row keeps its complaint, place and status) with unique
@@ -128,14 +128,20 @@ def main():
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--no-raw", action="store_true", help="skip the COPY comparisons")
     parser.add_argument("--database-name", help="PostgreSQL database to (re)create and drop")
+    parser.add_argument("--csv", type=Path, help="a file generate() wrote (same --count)")
     args = parser.parse_args()
     if not SAMPLE.exists():
         raise SystemExit(f"{SAMPLE} is missing (../shared/data beside the checkout)")
     with tempfile.TemporaryDirectory(prefix="civicdesk-import-") as tmp:
         path, report = Path(tmp, "nyc311.csv"), Path(tmp, "report.csv")
         started = time.perf_counter()
-        width = generate(path, args.count)
-        sys.stderr.write(f"generated {args.count:,} rows in {time.perf_counter() - started:.1f} s\n")
+        if args.csv:
+            path = args.csv
+            with path.open(newline="", encoding="utf-8") as file:
+                width = len(next(csv.reader(file)))
+        else:
+            width = generate(path, args.count)
+            sys.stderr.write(f"generated {args.count:,} rows in {time.perf_counter() - started:.1f} s\n")
         runs, copy_seconds, raw_seconds = [], None, None
         for run in range(args.runs):
             with benchlib.database(args.db, args.database_name) as url:
