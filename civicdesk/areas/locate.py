@@ -16,6 +16,7 @@ point always gets the same answer.
 import math
 from dataclasses import dataclass
 
+import h3
 import numpy as np
 import shapely
 from django.db import connection
@@ -76,6 +77,30 @@ class Locator:
             return {}
         found = {slug: layer.name_at(point) for slug, layer in self.layers.items()}
         return {slug: name for slug, name in found.items() if name is not None}
+
+    def areas_in_cell(self, cell):
+        """{layer slug: area name} shared by every point of an H3 cell, or None when an area's edge
+        crosses the cell (or two areas of a layer touch it): then only the point can say.
+
+        Points of one cell then cost one look-up: a bulk import asks per cell, not per address. The
+        hexagon is widened by about 10 cm so a point on its edge (H3's edges are great-circle arcs,
+        the polygon's are straight in degrees) is still inside what was tested.
+        """
+        if not self.layers:
+            return {}
+        boundary = [(longitude, latitude) for latitude, longitude in h3.cell_to_boundary(cell)]
+        hexagon = shapely.Polygon(boundary).buffer(1e-6)
+        found = {}
+        for slug, layer in self.layers.items():
+            candidates = layer.tree.query(hexagon)
+            if candidates.size:
+                candidates = candidates[shapely.intersects(layer.polygons[candidates], hexagon)]
+            if candidates.size == 0:
+                continue
+            if candidates.size > 1 or not shapely.covers(layer.polygons[candidates[0]], hexagon):
+                return None
+            found[slug] = layer.names[candidates[0]]
+        return found
 
     def inside_city(self, latitude, longitude):
         point = _point(latitude, longitude)

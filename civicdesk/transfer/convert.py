@@ -89,6 +89,14 @@ def date_parser(formats, zone):
     return parse
 
 
+def _latest(first, *others):
+    """The latest of the dates given (None for those missing)."""
+    for other in others:
+        if other is not None and other > first:
+            first = other
+    return first
+
+
 class Converter:
     """Turns `(line, values)` from a reader into a Record, by the mapping's rules."""
 
@@ -116,7 +124,7 @@ class Converter:
         return lambda values: separator.join(v for p in positions if (v := values[p].strip()))
 
     def _date(self, values, field, required=False):
-        text = self.value(values, field)
+        text = self.getters[field](values)
         if not text:
             if required:
                 raise RowError(_("missing date in “%(column)s”") % {"column": self._label(field)})
@@ -138,16 +146,17 @@ class Converter:
         return " + ".join(self.mapping.columns[field])
 
     def convert(self, line, values):
-        source_id = self.value(values, "id")
+        get = self.getters
+        source_id = get["id"](values)
         if not source_id:
             raise RowError(_("missing id"))
         if len(source_id) > MAX_SOURCE_ID:
             raise RowError(_("id longer than %(max)d characters") % {"max": MAX_SOURCE_ID})
-        raw_status = self.value(values, "status")
+        raw_status = get["status"](values)
         status = self.mapping.status.get(raw_status)
         if status is None:
             raise RowError(_("unknown status “%(value)s”") % {"value": raw_status[:40]})
-        service = self.value(values, "service")
+        service = get["service"](values)
         if not service:
             raise RowError(_("missing service in “%(column)s”") % {"column": self._label("service")})
         created = self._date(values, "created", required=True)
@@ -161,20 +170,20 @@ class Converter:
             source_id=source_id,
             status=status,
             service=service,
-            service_name=self.value(values, "service_name") or service,
-            department=self.value(values, "department"),
-            department_name=self.value(values, "department_name"),
-            channel=self.mapping.channels.get(self.value(values, "channel"), self.mapping.default_channel),
+            service_name=get["service_name"](values) or service,
+            department=get["department"](values),
+            department_name=get["department_name"](values),
+            channel=self.mapping.channels.get(get["channel"](values), self.mapping.default_channel),
             created=created,
-            updated=max(d for d in (created, updated, closed, resolved) if d is not None),
+            updated=_latest(created, updated, closed, resolved),
             closed=closed,
             resolved=resolved,
             due=self._date(values, "due"),
             latitude=latitude,
             longitude=longitude,
-            address=" ".join(self.value(values, "address").split())[:MAX_ADDRESS],
-            description=self.value(values, "description"),
-            status_reason=self.value(values, "status_reason").strip(),
+            address=" ".join(get["address"](values).split())[:MAX_ADDRESS],
+            description=get["description"](values),
+            status_reason=get["status_reason"](values).strip(),
         )
 
     def _ends(self, values, status, updated):
@@ -186,7 +195,7 @@ class Converter:
         return (closed if status != Status.RESOLVED else None), resolved
 
     def _point(self, values):
-        text_lat, text_lon = self.value(values, "latitude"), self.value(values, "longitude")
+        text_lat, text_lon = self.getters["latitude"](values), self.getters["longitude"](values)
         if not text_lat and not text_lon:
             return None, None
         if not (text_lat and text_lon):

@@ -8,10 +8,15 @@ rows would take hours. Instead, per batch of a few thousand records (one transac
   highest id at the start of the run tells "imported earlier in this file" from "imported before";
 - case numbers are reserved per year with `next_numbers` (outside the batch's transaction, so the
   year's counter row is locked for microseconds, not for the batch);
-- PostgreSQL: the cases are `COPY`d into a temporary staging table, moved with
-  `INSERT ... SELECT ... ON CONFLICT (source, source_id) DO NOTHING RETURNING id` (a concurrent
-  import of the same file cannot duplicate a case), then their events are `COPY`d straight in;
-  SQLite: `bulk_create`;
+- PostgreSQL: the cases are `COPY`d straight into `cases_case` (rows pre-formatted as COPY text),
+  with ids drawn from its sequence first, then their events; should another import of the same
+  source have stored one of them meanwhile, that batch goes through a staging table and
+  `INSERT ... SELECT ... ON CONFLICT (source, source_id) DO NOTHING` instead, so a concurrent import
+  of the same file cannot duplicate a case; SQLite: `bulk_create`;
+- a large first import on PostgreSQL (no case at all yet) is one transaction instead, under an
+  exclusive lock on cases and events, with their secondary indexes and constraints set aside and
+  rebuilt at the end (see `indexes`): several times cheaper than maintaining them row by row, and
+  the city has no cases yet for anyone to miss while it runs;
 - each case gets a SUBMITTED event at its creation time and, unless it is still new, a STATUS event
   at its closing time (finished cases) or last update (active ones), by "Import from <source>".
 
@@ -40,11 +45,25 @@ from civicdesk.cases.workflow import FINISHED, Status
 from civicdesk.lib.bulk import EVENT_FIELDS, Table, dumps, tracking_tokens
 from civicdesk.lib.geo import cell_for
 
+from . import indexes
 from .convert import Converter, Record, RowError
+from .copytext import NULL, template, text
 from .mapping import Mapping, slug_for
 from .readers import BadRecord
 
 BATCH = 5000
+# A first import of at least this many bytes loads in one transaction with indexes built at the end.
+BULK_BYTES = 16 << 20
+BULK_TABLES = ("cases_case", "cases_caseevent")
+# Foreign keys to these are set aside too. Not to users: their columns are empty in imported rows,
+# which PostgreSQL checks for nothing, and the lock would stop everyone signing in.
+BULK_REFERENCED = (*BULK_TABLES, "cases_service", "cases_department")
+CASE_COLUMNS = (
+    *("id", "number", "description", "latitude", "longitude", "geo_cell", "address", "status"),
+    *("status_reason", "priority", "channel", "department_id", "service_id", "areas", "source_id"),
+    *("tracking_token", "version", "created_at", "updated_at", "resolved_at", "closed_at", "expected_at"),
+)
+EVENT_COLUMNS = ("case_id", "created_at", "kind", "changes", "message")
 STAGE = "transfer_case_stage"
 NEXT_IDS = "SELECT nextval(pg_get_serial_sequence('cases_case', 'id')) FROM generate_series(1, %s)"
 SKIPPED, FAILED = "skipped", "failed"
@@ -107,13 +126,17 @@ class Catalog:
 
     def __init__(self, mapping: Mapping):
         self.mapping = mapping
+        self.through = None  # runs the database look-ups elsewhere (the bulk load's connection)
         self.departments = {}  # source value -> (id, code) or (None, None)
         self.services = {}  # source value -> (id, (default department id, code), default priority)
 
     def department(self, key, name):
         if key not in self.departments:
-            self.departments[key] = self._department(key, name) if key else (None, None)
+            self.departments[key] = self._call(self._department, key, name) if key else (None, None)
         return self.departments[key]
+
+    def _call(self, function, *args):
+        return function(*args) if self.through is None else self.through(function, *args)
 
     def _department(self, key, name):
         rule = self.mapping.departments.get(key, {})
@@ -128,7 +151,7 @@ class Catalog:
     def service(self, key, name, department_id):
         """(id, (default department id, code), priority); RowError when unmapped and creating is off."""
         if key not in self.services:
-            self.services[key] = self._service(key, name, department_id)
+            self.services[key] = self._call(self._service, key, name, department_id)
         found = self.services[key]
         if found is None:
             raise RowError(_("no service is mapped to “%(value)s”") % {"value": key[:60]})
@@ -156,9 +179,13 @@ class Catalog:
 
 
 class Importer:
-    def __init__(self, mapping: Mapping, report: Report, *, batch=BATCH, dry_run=False, progress=None):
+    """Options: `progress` (a Progress), `size` (the input's length in bytes, to choose a bulk load)
+    and `bulk` (True or False forces the choice; only ever used on PostgreSQL outside a transaction)."""
+
+    def __init__(self, mapping: Mapping, report: Report, *, batch=BATCH, dry_run=False, **options):
         self.mapping, self.report, self.batch, self.dry_run = mapping, report, batch, dry_run
-        self.progress = progress
+        self.progress = options.get("progress")
+        self.size, self.bulk = options.get("size", 0), options.get("bulk")
         self.converter = Converter(mapping)
         self.catalog = Catalog(mapping)
         self.result = Result()
@@ -166,15 +193,19 @@ class Importer:
         self.postgres = connection.vendor == "postgresql"
         self.cases = Table(Case)
         self.events = Table(CaseEvent, skip={"id"})
-        # COPY takes JSON as text: encode the defaults once, and each distinct value once (caches).
-        self.cases.prepare(self.cases.template, None)
-        self.event_row = self.events.maker(EVENT_FIELDS)
-        self.encode = dumps if self.postgres else _same
+        # COPY takes JSON as text: each distinct value is encoded once (caches).
+        self.case_line = template(self.cases, CASE_COLUMNS, {"source": mapping.source}).format
+        self.event_line = template(
+            self.events, EVENT_COLUMNS, {"actor_label": self.label, "actor_id": None, "public": True}
+        ).format
+        self.encode = _copy_json if self.postgres else _same
         self.place = lru_cache(maxsize=50_000)(self._place)
+        self.cell_areas = lru_cache(maxsize=50_000)(self._cell_areas)
         self.submitted = lru_cache(maxsize=1000)(self._submitted)
         self.status_change = lru_cache(maxsize=100)(
             lambda status: self.encode({"status": [Status.NEW, status]})
         )
+        self.no_areas = self.encode({})
         self.dry_numbers = 0
         self.pending = deque()  # batches being written by the writer thread (PostgreSQL)
 
@@ -192,6 +223,9 @@ class Importer:
         self.look_up_first = not self.postgres or Case.objects.filter(source=self.mapping.source).exists()
         self.locator = locate.locator()
         self.threaded = self.postgres and not self.dry_run and not connection.in_atomic_block
+        if self.bulk is None:
+            self.bulk = self.size >= BULK_BYTES and not self.look_up_first and not Case.objects.exists()
+        self.bulk = self.bulk and self.threaded
         if self.dry_run:  # the real thing in one transaction, rolled back
             with transaction.atomic():
                 self._read(reader)
@@ -202,14 +236,66 @@ class Importer:
             # inside a caller's transaction (then each batch is written in turn).
             with ThreadPoolExecutor(max_workers=1) as self.writer:
                 try:
-                    self._read(reader)
-                    while self.pending:
-                        self._settle(*self._written(self.pending.popleft()))
+                    self._read_threaded(reader)
                 finally:
                     self.writer.submit(connection.close)  # the writer thread's own connection
         else:
             self._read(reader)
         return self.result
+
+    def _read_threaded(self, reader):
+        if self.bulk and self.writer.submit(self._begin_bulk).result():
+            # Services and departments are locked by the load: look them up on its connection.
+            self.catalog.through = lambda function, *args: self.writer.submit(function, *args).result()
+        elif self.bulk:
+            # Another import filled the table while this one waited for the lock: import normally.
+            self.bulk = False
+            self.first_new_id = (Case.objects.aggregate(last=Max("id"))["last"] or 0) + 1
+            self.look_up_first = Case.objects.filter(source=self.mapping.source).exists()
+        try:
+            self._read(reader)
+            while self.pending:
+                self._settle(*self._written(self.pending.popleft()))
+        except BaseException:
+            if self.bulk:
+                self.writer.submit(self._end_bulk, failed=True).result()
+            raise
+        if self.bulk:
+            self.writer.submit(self._end_bulk, failed=False).result()
+
+    def _begin_bulk(self):
+        """In the writer thread: open the load's one transaction; False if cases exist after all."""
+        self.bulk_block = transaction.atomic()
+        self.bulk_block.__enter__()
+        with connection.cursor() as cursor:
+            # Concurrent imports wait here; the next one finds the cases and skips them.
+            cursor.execute(f"LOCK TABLE {', '.join(BULK_REFERENCED)} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute("SELECT EXISTS (SELECT 1 FROM cases_case)")
+            if cursor.fetchone()[0]:
+                self.bulk_block.__exit__(None, None, None)
+                return False
+            cursor.execute("SET LOCAL synchronous_commit TO OFF")
+            # The foreign keys kept (to users) are checked per statement, not queued for the commit:
+            # an index cannot be built on a table with checks pending.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            self.restore = indexes.set_aside(cursor, BULK_TABLES, BULK_REFERENCED, connection.ops.quote_name)
+        return True
+
+    def _end_bulk(self, failed):
+        """In the writer thread: rebuild indexes and constraints and commit, or roll everything back."""
+        if failed:
+            self.bulk_block.__exit__(RuntimeError, RuntimeError("import failed"), None)
+            return
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
+                for statement in self.restore:
+                    cursor.execute(statement)
+                cursor.execute(f"ANALYZE {', '.join(BULK_TABLES)}")
+        except BaseException as error:
+            self.bulk_block.__exit__(type(error), error, error.__traceback__)
+            raise
+        self.bulk_block.__exit__(None, None, None)
 
     def _read(self, reader):
         records, seen = [], 0
@@ -270,12 +356,15 @@ class Importer:
         values, future = pending
         return values, future.result()
 
-    def _settle(self, values, inserted):
-        """Count a written batch; a record not inserted lost a race to another import of the source."""
+    def _settle(self, values, written):
+        """Count a written batch; a record not inserted lost a race to another import of the source,
+        or repeats an id of an earlier batch. `written` is (inserted source ids, {source id: case id}
+        of the others), both read by the writer's connection."""
+        inserted, existing = written
         self.result.imported += len(inserted)
         lost = [v["record"] for v in values if v["record"].source_id not in inserted]
         if lost:
-            self._classify_existing(lost)
+            self._classify(lost, existing)
 
     def _new(self, records):
         """Drop (and report) records whose id is already a case, or came earlier in this batch."""
@@ -298,6 +387,10 @@ class Importer:
             .order_by()
             .values_list("source_id", "id")
         )
+        self._classify(records, existing)
+        return existing
+
+    def _classify(self, records, existing):
         for record in records:
             case_id = existing.get(record.source_id)
             if case_id is None:
@@ -306,7 +399,6 @@ class Importer:
                 self._duplicate(record, None)
             else:
                 self._fail(record.line, record.source_id, _("already imported"), SKIPPED)
-        return existing
 
     def _duplicate(self, record, first_line):
         reason = _("duplicate id within the file")
@@ -316,7 +408,16 @@ class Importer:
 
     def _place(self, latitude, longitude):
         """(H3 cell, areas) of a point; cached, as real data repeats addresses a lot."""
-        return cell_for(latitude, longitude), self.encode(self.locator.areas_for(latitude, longitude))
+        cell = cell_for(latitude, longitude)
+        areas = self.cell_areas(cell)
+        if areas is None:  # an area's edge crosses the cell
+            areas = self.encode(self.locator.areas_for(latitude, longitude))
+        return cell, areas
+
+    def _cell_areas(self, cell):
+        """The areas of every point of the cell (encoded), or None when the point must be looked up."""
+        areas = self.locator.areas_in_cell(cell)
+        return None if areas is None else self.encode(areas)
 
     def _submitted(self, department, priority):
         return self.encode(
@@ -331,7 +432,7 @@ class Importer:
         if department_id is None:
             department_id, department_code = default_department
         if record.latitude is None:
-            cell, areas = "", self.encode({})
+            cell, areas = "", self.no_areas
         else:
             cell, areas = self.place(record.latitude, record.longitude)
         return {
@@ -414,54 +515,120 @@ class Importer:
                 for event in self._events(case.pk, value)
             ]
             CaseEvent.objects.bulk_create(events, batch_size=500)
-        return {case.source_id for case in cases}
+        return {case.source_id for case in cases}, {}
 
     def _write_postgres(self, values):
         """COPY the batch straight into the table, with ids taken from its sequence first.
 
-        Should another import of the same source have stored one of these cases meanwhile, the COPY
-        fails as a whole; the batch then goes through a staging table and `INSERT ... ON CONFLICT DO
-        NOTHING`, which is slower but stores everything the other import did not.
+        Should another import of the same source have stored one of these cases meanwhile (or an
+        earlier batch of this file, under the same id), the COPY fails as a whole; the batch then
+        goes through a staging table and `INSERT ... ON CONFLICT DO NOTHING`, which is slower but
+        stores everything that is not a case yet.
         """
         with transaction.atomic(), connection.cursor() as cursor:
             # A crash loses at most the last batches, and re-running imports exactly those again.
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
             cursor.execute(NEXT_IDS, [len(values)])
-            rows = [
-                self.cases.row(id=case_id, **self._fields(value))
-                for (case_id,), value in zip(cursor.fetchall(), values, strict=True)
-            ]
+            ids = [case_id for (case_id,) in cursor.fetchall()]
+            lines = [self._case_line(case_id, value) for case_id, value in zip(ids, values, strict=True)]
             try:
                 with transaction.atomic():
-                    self._copy(cursor, "cases_case", self.cases.columns, rows)
-                ids = {value["record"].source_id: row[0] for value, row in zip(values, rows, strict=True)}
+                    self._copy(cursor, "cases_case", self.cases.columns, lines)
+                inserted = {value["record"].source_id: i for value, i in zip(values, ids, strict=True)}
             except UniqueViolation:
-                ids = self._insert_new(cursor, rows)
-            rows = (
-                self.event_row(event)
-                for value in values
-                if (case_id := ids.get(value["record"].source_id)) is not None
-                for event in self._events(case_id, value)
+                inserted = self._insert_new(cursor, lines)
+            self._copy(
+                cursor,
+                "cases_caseevent",
+                self.events.columns,
+                (
+                    line
+                    for value in values
+                    if (case_id := inserted.get(value["record"].source_id)) is not None
+                    for line in self._event_lines(case_id, value)
+                ),
             )
-            self._copy(cursor, "cases_caseevent", self.events.columns, rows)
-        return set(ids)
+            lost = [v["record"].source_id for v in values if v["record"].source_id not in inserted]
+            existing = self._existing(cursor, lost) if lost else {}
+        return set(inserted), existing
 
-    def _insert_new(self, cursor, rows):
+    def _case_line(self, case_id, value):
+        record = value["record"]
+        finished = record.status in FINISHED
+        return self.case_line(
+            case_id,
+            value["number"],
+            text(record.description),
+            NULL if record.latitude is None else record.latitude,
+            NULL if record.longitude is None else record.longitude,
+            value["geo_cell"],
+            text(record.address),
+            record.status,
+            text(record.status_reason) if finished else "",
+            value["priority"],
+            record.channel,
+            NULL if value["department_id"] is None else value["department_id"],
+            value["service_id"],
+            value["areas"],
+            text(record.source_id),
+            value["tracking_token"],
+            1 if record.status == Status.NEW else 2,
+            record.created,
+            record.updated,
+            NULL if record.resolved is None else record.resolved,
+            NULL if record.closed is None else record.closed,
+            NULL if record.due is None else record.due,
+        )
+
+    def _event_lines(self, case_id, value):
+        """The COPY text of `_events`."""
+        record = value["record"]
+        submitted = self.submitted(value["department_code"], value["priority"])
+        yield self.event_line(case_id, record.created, SUBMITTED, submitted, "")
+        if record.status != Status.NEW:
+            finished = record.status in FINISHED
+            at = (record.closed or record.resolved) if finished else record.updated
+            message = text(record.status_reason) if finished else ""
+            yield self.event_line(case_id, at, STATUS, self.status_change(record.status), message)
+
+    def _insert_new(self, cursor, lines):
         """The rows whose source id is not a case yet: {source id: case id}."""
         columns = ", ".join(self.cases.columns)
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS {STAGE} AS SELECT {columns} FROM cases_case WITH NO DATA"  # noqa: S608
         )
         cursor.execute(f"TRUNCATE {STAGE}")
-        self._copy(cursor, STAGE, self.cases.columns, rows)
+        self._copy(cursor, STAGE, self.cases.columns, lines)
         cursor.execute(
             f"INSERT INTO cases_case ({columns}) SELECT {columns} FROM {STAGE} "  # noqa: S608
             "ON CONFLICT (source, source_id) WHERE source_id <> '' DO NOTHING RETURNING source_id, id"
         )
         return dict(cursor.fetchall())
 
+    def _existing(self, cursor, source_ids):
+        """{source id: case id} of these ids, seen by the writer (whose lock may keep others out)."""
+        cursor.execute(
+            "SELECT source_id, id FROM cases_case WHERE source = %s AND source_id = ANY(%s)",
+            [self.mapping.source, source_ids],
+        )
+        return dict(cursor.fetchall())
+
     @staticmethod
-    def _copy(cursor, table, columns, rows):
+    def _copy(cursor, table, columns, lines):
+        """COPY pre-formatted text lines, a megabyte or so per write."""
         with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
+            chunk = []
+            for line in lines:
+                chunk.append(line)
+                if len(chunk) >= 2000:
+                    copy.write("".join(chunk))
+                    chunk = []
+            if chunk:
+                copy.write("".join(chunk))
+
+
+def _copy_json(value):
+    return text(dumps(value))
+
+
+SUBMITTED, STATUS = EventKind.SUBMITTED.value, EventKind.STATUS.value

@@ -41,8 +41,17 @@ class Command(BaseCommand):
             help="Check and count everything, then roll back: nothing is kept.",
         )
         parser.add_argument("--batch", type=int, default=BATCH, help="Records per transaction.")
+        parser.add_argument(
+            "--bulk",
+            choices=["auto", "always", "never"],
+            default="auto",
+            help=(
+                "PostgreSQL: load in one transaction, locking cases, services and departments, with "
+                "indexes built at the end (auto: a file of 16 MB or more into a database without cases)."
+            ),
+        )
 
-    def handle(self, *args, file, format, mapping, report, source, dry_run, batch, **options):
+    def handle(self, *args, file, format, mapping, report, source, dry_run, batch, bulk, **options):
         if batch < 1:
             raise CommandError("--batch must be positive")
         try:
@@ -61,6 +70,8 @@ class Command(BaseCommand):
                 batch=batch,
                 dry_run=dry_run,
                 progress=Progress(file.stat().st_size),
+                size=file.stat().st_size,
+                bulk={"auto": None, "always": True, "never": False}[bulk],
             )
             reader = reader_for(file, "csv" if format != "open311" else format, data, importer.columns)
             try:

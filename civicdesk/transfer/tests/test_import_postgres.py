@@ -1,0 +1,119 @@
+"""PostgreSQL's import paths with real connections: concurrent imports, and the bulk first load."""
+
+import io
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from civicdesk.cases.models import Case, CaseEvent, Service
+from civicdesk.transfer.importer import BULK_TABLES, Importer, Report
+from civicdesk.transfer.mapping import load
+from civicdesk.transfer.readers import reader_for
+
+from .conftest import Run
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def postgres_only():
+    if connection.vendor != "postgresql":
+        pytest.skip(
+            "COPY, the writer thread and the bulk load are PostgreSQL's (DATABASE_URL=postgres://...)"
+        )
+
+
+def schema():
+    """Names of the indexes and constraints of the cases and events tables."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexrelid::regclass::text FROM pg_index WHERE indrelid = ANY(%s::regclass[]) "
+            "UNION ALL SELECT conname FROM pg_constraint WHERE conrelid = ANY(%s::regclass[])",
+            [list(BULK_TABLES), list(BULK_TABLES)],
+        )
+        return sorted(name for (name,) in cursor.fetchall())
+
+
+def import_at_once(tmp_path, path, *args, copies=2):
+    """Run `copies` imports of one file in threads (each its own connection), released together."""
+    barrier = threading.Barrier(copies)
+    runs = [None] * copies
+
+    def worker(index):
+        report = tmp_path / f"report-{index}.csv"
+        out = io.StringIO()
+        try:
+            barrier.wait(timeout=10)
+            call_command(
+                "import_cases", str(path), *args, "--report", str(report), stdout=out, stderr=io.StringIO()
+            )
+            runs[index] = Run(out.getvalue(), report)
+        except Exception as error:  # noqa: BLE001 - the test shows what a side got
+            runs[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(copies)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "an import never finished"
+    return runs
+
+
+@pytest.mark.parametrize("bulk", ["never", "always"])
+def test_it_imports_each_row_once_when_two_imports_of_a_file_run_at_once(bulk, shared_data, tmp_path):
+    runs = import_at_once(
+        tmp_path, shared_data / "nyc311-100.csv", "--format", "nyc311", "--batch", "7", "--bulk", bulk
+    )
+    assert all(isinstance(run, Run) for run in runs), runs
+    assert sum(run.counts["imported"] for run in runs) == 100
+    assert sum(run.counts["skipped"] for run in runs) == 100
+    assert sum(run.counts["failed"] for run in runs) == 0
+    assert Case.objects.count() == Case.objects.values("source_id").distinct().count() == 100
+    assert CaseEvent.objects.count() == 200
+
+
+def test_a_bulk_load_rebuilds_every_index_and_constraint_and_skips_a_later_duplicate(shared_data, tmp_path):
+    before = schema()
+    lines = (shared_data / "nyc311-100.csv").read_text(encoding="utf-8").splitlines(keepends=True)
+    path = tmp_path / "repeated.csv"
+    path.write_text("".join([*lines, lines[3]]), encoding="utf-8")  # the third record again, at the end
+    report = tmp_path / "report.csv"
+    out = io.StringIO()
+    call_command(
+        "import_cases", str(path), "--format", "nyc311", "--batch", "7", "--bulk", "always",
+        "--report", str(report), stdout=out, stderr=io.StringIO(),
+    )  # fmt: skip
+    run = Run(out.getvalue(), report)
+    assert run.counts == {"imported": 100, "skipped": 1, "failed": 0}
+    assert [row["reason"] for row in run.report] == ["duplicate id within the file"]
+    assert schema() == before
+    assert CaseEvent.objects.count() == 200
+    assert Case.objects.filter(service__group="NYC 311", department__isnull=False).count() == 100
+
+
+class StopAfter:
+    """A progress display that interrupts the import after `rows` records."""
+
+    def __init__(self, rows):
+        self.rows = rows
+
+    def update(self, rows, reader, final=False):
+        if rows >= self.rows:
+            raise KeyboardInterrupt
+
+
+def test_a_failed_bulk_load_keeps_nothing_and_leaves_the_indexes(shared_data):
+    before = schema()
+    path = shared_data / "nyc311-100.csv"
+    importer = Importer(load("nyc311"), Report(io.StringIO()), batch=7, progress=StopAfter(60), bulk=True)
+    with path.open("rb") as file, pytest.raises(KeyboardInterrupt):
+        importer.run(reader_for(path, "csv", file, importer.columns))
+    assert importer.result.imported > 0  # batches were written before the interruption...
+    assert not Case.objects.exists() and not CaseEvent.objects.exists()  # ...and rolled back
+    assert not Service.objects.filter(group="NYC 311").exists()
+    assert schema() == before
