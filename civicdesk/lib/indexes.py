@@ -17,16 +17,30 @@ from django.db import connections, transaction
 SAVED = "bulk_deferred_ddl"
 
 # Index and constraint definitions of `tables`, primary keys excepted: the statement that drops
-# each and the one that recreates it. Unique and foreign-key constraints go through ALTER TABLE.
+# each, and the statements that put it back with the phase they belong to. A unique constraint
+# comes back as its index (built beside the others: CREATE INDEX takes a lock that lets other
+# builds run, ALTER TABLE one that waits for them all) and then, at once, as the constraint using
+# that index. Foreign keys come last.
+INDEX, UNIQUE, FOREIGN_KEY = 0, 1, 2
 _DEFINITIONS = """
 SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname),
-       format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', c.conrelid::regclass::text, c.conname,
-              pg_get_constraintdef(c.oid)),
-       c.contype = 'f'
+       pg_get_indexdef(c.conindid), %(index)s
   FROM pg_constraint c
- WHERE c.conrelid = ANY(%(tables)s::regclass[]) AND c.contype IN ('u', 'f')
+ WHERE c.conrelid = ANY(%(tables)s::regclass[]) AND c.contype = 'u'
 UNION ALL
-SELECT format('DROP INDEX %%I', i.indexrelid::regclass::text), pg_get_indexdef(i.indexrelid), false
+SELECT NULL,
+       format('ALTER TABLE %%I ADD CONSTRAINT %%I UNIQUE USING INDEX %%I', c.conrelid::regclass::text,
+              c.conname, c.conindid::regclass::text), %(unique)s
+  FROM pg_constraint c
+ WHERE c.conrelid = ANY(%(tables)s::regclass[]) AND c.contype = 'u'
+UNION ALL
+SELECT format('ALTER TABLE %%I DROP CONSTRAINT %%I', c.conrelid::regclass::text, c.conname),
+       format('ALTER TABLE %%I ADD CONSTRAINT %%I %%s', c.conrelid::regclass::text, c.conname,
+              pg_get_constraintdef(c.oid)), %(foreign_key)s
+  FROM pg_constraint c
+ WHERE c.conrelid = ANY(%(tables)s::regclass[]) AND c.contype = 'f'
+UNION ALL
+SELECT format('DROP INDEX %%I', i.indexrelid::regclass::text), pg_get_indexdef(i.indexrelid), %(index)s
   FROM pg_index i
  WHERE i.indrelid = ANY(%(tables)s::regclass[]) AND NOT i.indisprimary
    AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid AND c.contype <> 'f')
@@ -38,31 +52,33 @@ def set_aside(connection, tables):
     to rebuild them. Returns how many were set aside."""
     restore(connection)  # an earlier load that did not finish
     with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        cursor.execute(_DEFINITIONS, {"tables": list(tables)})
+        phases = {"index": INDEX, "unique": UNIQUE, "foreign_key": FOREIGN_KEY}
+        cursor.execute(_DEFINITIONS, {"tables": list(tables), **phases})
         found = cursor.fetchall()
-        cursor.execute(f"CREATE TABLE {SAVED} (statement text NOT NULL, foreign_key boolean NOT NULL)")
+        cursor.execute(f"CREATE TABLE {SAVED} (statement text NOT NULL, phase smallint NOT NULL)")
         # Foreign keys first: a unique constraint cannot go while a foreign key depends on it.
-        for drop, _create, _fk in sorted(found, key=lambda row: not row[2]):
-            cursor.execute(drop)
+        for drop, _create, _phase in sorted(found, key=lambda row: row[2] != FOREIGN_KEY):
+            if drop:
+                cursor.execute(drop)
         cursor.executemany(
-            f"INSERT INTO {SAVED} (statement, foreign_key) VALUES (%s, %s)",  # noqa: S608 - constant name
-            [(create, fk) for _drop, create, fk in found],
+            f"INSERT INTO {SAVED} (statement, phase) VALUES (%s, %s)",  # noqa: S608 - constant name
+            [(create, phase) for _drop, create, phase in found],
         )
-    return len(found)
+    return sum(1 for drop, _create, _phase in found if drop)
 
 
 def restore(connection, workers=2, memory="2GB"):
-    """Rebuild what `set_aside` dropped, on `workers` connections at once (the biggest first: GIN
-    indexes, then B-trees; foreign keys last, once the unique indexes they lean on exist). Returns
-    the number of statements run."""
+    """Rebuild what `set_aside` dropped: the indexes on `workers` connections at once (GIN, the
+    slowest, first), then the unique constraints on their indexes, then the foreign keys (each
+    validated by one scan). Returns the number of statements run."""
     with connection.cursor() as cursor:
         cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [SAVED])
         if not cursor.fetchone()[0]:
             return 0
-        cursor.execute(f"SELECT statement, foreign_key FROM {SAVED}")  # noqa: S608 - constant name
+        cursor.execute(f"SELECT statement, phase FROM {SAVED}")  # noqa: S608 - constant name
         saved = cursor.fetchall()
-    indexes = sorted((s for s, fk in saved if not fk), key=lambda s: " USING gin " not in s)
-    for group in (indexes, [s for s, fk in saved if fk]):
+    for phase in (INDEX, UNIQUE, FOREIGN_KEY):
+        group = sorted((s for s, p in saved if p == phase), key=lambda s: " USING gin " not in s)
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             list(pool.map(lambda statement: _run(connection.alias, statement, memory), group))
     with connection.cursor() as cursor:
