@@ -315,6 +315,13 @@ class Case(models.Model):
                 name="case_open_dept_order_idx",
                 condition=models.Q(status__in=sorted(ACTIVE)),
             ),
+            # "Unassigned in my department": open cases nobody holds. Without it PostgreSQL reads
+            # the table in order hoping to meet them, and at 10M they sit among the newest rows.
+            models.Index(
+                fields=["department", "priority", "expected_at", "created_at", "id"],
+                name="case_open_unassigned_idx",
+                condition=models.Q(status__in=sorted(ACTIVE), assignee__isnull=True),
+            ),
             *(
                 models.Index(fields=[field], name=f"case_{field}_idx", condition=~models.Q(**{field: ""}))
                 for field in ("geo_cell", "reporter_email", "reporter_phone")

@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 
 from civicdesk.lib.dates import FIRST_YEAR, LAST_YEAR, in_range
 
-from .models import Channel, Priority
+from .models import Channel, Department, Priority
 from .paging import Key
 from .search import search_cases
 from .workflow import ACTIVE, FINISHED, Status
@@ -62,9 +62,11 @@ def _service(queryset, value, user, now):
 
 
 def _department(queryset, value, user, now):
-    if value == "mine":
-        return queryset.filter(department__in=user.departments.all())
-    return queryset.filter(department__code=value)
+    # Ids as a list, not a join or sub-query: PostgreSQL then knows the department when it plans
+    # and walks that department's open-case index (a join by code walked every open case: 0.6 s
+    # at 2M cases).
+    departments = user.departments.all() if value == "mine" else Department.objects.filter(code=value)
+    return queryset.filter(department__in=list(departments.values_list("pk", flat=True)))
 
 
 def _assignee(queryset, value, user, now):

@@ -7,25 +7,31 @@ times follow the service's typical time to fix. About one case in ten is still o
 
 This bypasses `cases.actions` on purpose: it is a loader for test data, like a bulk import, and
 one action per case would take hours for a million cases. Rows go in with PostgreSQL `COPY`
-(or `executemany` on SQLite) in batches of one transaction each, in constant memory.
+(or `executemany` on SQLite) in batches of one transaction each, in constant memory. On
+PostgreSQL several forked processes build and copy batches at once, and a load larger than what
+the tables hold sets their secondary indexes and foreign keys aside and rebuilds them at the end
+(civicdesk.lib.indexes).
 """
 
 import bisect
 import math
+import multiprocessing
+import random
 from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, time, timedelta
 from functools import cache
+from time import monotonic
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection, connections, transaction
 from django.utils import timezone
 
 from civicdesk.accounts.models import Role, User
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case, CaseEvent, Department, Service
 from civicdesk.cases.workflow import Status
+from civicdesk.lib import indexes
 from civicdesk.lib.bulk import EVENT_FIELDS, Table, dumps, tracking_tokens
 from civicdesk.lib.geo import cell_for
 
@@ -160,7 +166,10 @@ def staff_by_department():
 
 class Generator:
     def __init__(self, rng, count, now=None, years=YEARS):
-        self.rng, self.count = rng, count
+        # `rng` draws the report times; each batch's cases come from a stream seeded from it.
+        self.clock, self.count = rng, count
+        self.seed = rng.getrandbits(64)
+        self.rng = None
         self.now = (now or timezone.now()).astimezone(UTC)
         self.days = years * 365
         self.mix = Mix(ensure_catalogue(), staff_by_department())
@@ -175,6 +184,7 @@ class Generator:
         self.zone = ZoneInfo(settings.TIME_ZONE)
         self.hours = _cumulative(fake.HOURS)
         self.event_count = 0
+        self.index_seconds = 0.0  # rebuilding indexes and analysing, after the rows are in
 
     # ------------------------------------------------------------ time
 
@@ -202,8 +212,8 @@ class Generator:
                 yield start + timedelta(seconds=second)
 
     def _second_of_day(self):
-        hour = bisect.bisect(self.hours, self.rng.random() * self.hours[-1])
-        return hour * 3600 + self.rng.randrange(3600)
+        hour = bisect.bisect(self.hours, self.clock.random() * self.hours[-1])
+        return hour * 3600 + self.clock.randrange(3600)
 
     def batches(self, size):
         """Lists of report times of at most `size`, never across a new year (numbers are per year)."""
@@ -218,35 +228,71 @@ class Generator:
 
     # ------------------------------------------------------------ rows
 
-    def run(self, size, writers=2):
-        """Write every batch; yields the number of cases written so far after each one."""
+    def run(self, size, writers=2, defer_indexes=None):
+        """Write every batch; yields the number of cases written so far after each one.
+
+        On PostgreSQL, secondary indexes and foreign keys of the case and event tables are set aside
+        during the load and rebuilt after it when `defer_indexes` is true, or when None and the
+        tables hold fewer cases than are being added (rebuilding then costs less than maintaining).
+        """
         if not self.writer.postgres:
             yield from self._run_in_turn(size)
             return
-        # PostgreSQL works in its own processes: build the next batch while `writers` connections
-        # store earlier ones. Batches are independent (duplicates point inside their own batch).
-        with ThreadPoolExecutor(max_workers=writers) as pool:
+        indexes.restore(connection, workers=writers)  # what an interrupted earlier run set aside
+        if defer_indexes is None:
+            defer_indexes = self.count >= _estimated_rows(Case)
+        tables = [Case._meta.db_table, CaseEvent._meta.db_table]
+        if defer_indexes:
+            indexes.set_aside(connection, tables)
+        yield from self._run_in_processes(size, writers)
+        started = monotonic()
+        if defer_indexes:
+            indexes.restore(connection, workers=writers)
+        with connection.cursor() as cursor:
+            cursor.execute(f"ANALYZE {', '.join(tables)}")  # plans at this size need statistics
+        self.index_seconds = monotonic() - started
+
+    def _run_in_processes(self, size, writers):
+        # Building rows is most of the work: `writers` processes build and COPY batches while this
+        # one hands out report times, ids and numbers in order (so both follow the calendar).
+        # Each batch has its own random stream: the same seed gives the same cases however many
+        # processes there are.
+        connections.close_all()  # not shared with the forked processes
+        global _forked
+        _forked = self
+        with multiprocessing.get_context("fork").Pool(writers, initializer=_forget_connections) as pool:
             pending, done = deque(), 0
-            for whens in self.batches(size):
-                batch = self.build(whens, self.writer.allocate_ids(len(whens)))
-                if len(pending) >= writers:
-                    done += pending.popleft().result()
+            for index, whens in enumerate(self.batches(size)):
+                ids = self.writer.allocate_ids(len(whens))
+                numbers = actions.next_numbers(len(whens), whens[0])
+                if len(pending) >= 2 * writers:
+                    done += self._collect(pending.popleft())
                     yield done
-                pending.append(pool.submit(self._store_and_close, *batch))
+                pending.append(pool.apply_async(_build_and_store, (index, whens, ids, numbers)))
             while pending:
-                done += pending.popleft().result()
+                done += self._collect(pending.popleft())
                 yield done
+        _forked = None
+
+    def _collect(self, result):
+        cases, events = result.get()
+        self.event_count += events
+        return cases
 
     def _run_in_turn(self, size):
         done = 0
-        for whens in self.batches(size):
+        for index, whens in enumerate(self.batches(size)):
             with transaction.atomic():  # SQLite: ids are safe to take inside the write transaction only
-                self.store(*self.build(whens, self.writer.allocate_ids(len(whens))))
+                ids = self.writer.allocate_ids(len(whens))
+                cases, events = self.build(index, whens, ids, actions.next_numbers(len(whens), whens[0]))
+                self.store(cases, events)
+            self.event_count += len(events)
             done += len(whens)
             yield done
 
-    def build(self, whens, ids):
-        numbers = actions.next_numbers(len(whens), whens[0])
+    def build(self, index, whens, ids, numbers):
+        """The rows of batch number `index`, from that batch's own random stream."""
+        self.rng = random.Random(f"{self.seed}:{index}")
         for recent in self.recent.values():
             recent.clear()
         cases, events = [], []
@@ -254,15 +300,8 @@ class Generator:
             ids, numbers, tracking_tokens(len(whens)), whens, strict=True
         ):
             cases.append(self.case(case_id, number, token, when, events))
-        self.event_count += len(events)
         adapt = self.writer.adapt
         return [self.cases.prepare(r, adapt) for r in cases], [self.events.prepare(r, adapt) for r in events]
-
-    def _store_and_close(self, cases, events):
-        try:
-            return self.store(cases, events)
-        finally:
-            connection.close()  # this thread's connection; the next batch may run elsewhere
 
     def store(self, cases, events):
         with transaction.atomic():
@@ -314,6 +353,32 @@ class Generator:
             return {}
         name, email, phone = people.random_reporter(rng, language)
         return {"reporter_name": name, "reporter_email": email, "reporter_phone": phone}
+
+
+def _estimated_rows(model):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT GREATEST(reltuples, 0) FROM pg_class WHERE oid = %s::regclass", [model._meta.db_table]
+        )
+        return cursor.fetchone()[0]
+
+
+_forked = None  # the Generator, in the processes forked by `Generator.run`
+
+
+def _forget_connections():
+    """A forked process must open its own connections, never close or use its parent's."""
+    for conn in connections.all(initialized_only=True):
+        conn.connection = None
+
+
+def _build_and_store(index, whens, ids, numbers):
+    generator = _forked
+    cases, events = generator.build(index, whens, ids, numbers)
+    with connection.cursor() as cursor:
+        cursor.execute("SET synchronous_commit = off")  # test data: a crash may lose the last batches
+    generator.store(cases, events)
+    return len(cases), len(events)
 
 
 class Story:

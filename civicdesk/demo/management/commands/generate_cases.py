@@ -30,10 +30,20 @@ class Command(BaseCommand):
             "gives exactly the same cases whenever it runs.",
         )
         parser.add_argument(
-            "--writers", type=int, default=2, help="PostgreSQL connections storing batches in parallel."
+            "--writers",
+            type=int,
+            default=2,
+            help="PostgreSQL: processes building and storing batches in parallel (one per core).",
+        )
+        parser.add_argument(
+            "--defer-indexes",
+            choices=["auto", "yes", "no"],
+            default="auto",
+            help="PostgreSQL: drop the case and event tables' secondary indexes and foreign keys during "
+            "the load and rebuild them after it (auto: when adding more cases than the table holds).",
         )
 
-    def handle(self, *args, count, seed, batch, years, writers, until, **options):
+    def handle(self, *args, count, seed, batch, years, writers, until, defer_indexes, **options):
         require_debug("generate_cases")
         if min(count, batch, years, writers) < 1:
             raise CommandError("--count, --batch, --years and --writers must be positive.")
@@ -45,7 +55,8 @@ class Command(BaseCommand):
         generator = Generator(random.Random(seed), count, now=now, years=years)
         started = last_report = time.monotonic()
         done = 0
-        for done in generator.run(batch, writers):
+        defer = {"auto": None, "yes": True, "no": False}[defer_indexes]
+        for done in generator.run(batch, writers, defer):
             now = time.monotonic()
             if now - last_report >= 5 or done == count:
                 last_report = now
@@ -54,5 +65,6 @@ class Command(BaseCommand):
         rows = done + generator.event_count
         self.stdout.write(
             f"generated {done} cases and {generator.event_count} events in {seconds:.1f} s: "
-            f"{done / seconds:.0f} cases/s, {rows / seconds:.0f} rows/s"
+            f"{done / seconds:.0f} cases/s, {rows / seconds:.0f} rows/s "
+            f"(indexes and statistics: {generator.index_seconds:.1f} s)"
         )
