@@ -42,6 +42,7 @@ from civicdesk.areas import locate
 from civicdesk.cases.actions import next_numbers
 from civicdesk.cases.models import Case, CaseEvent, Department, EventKind, Priority, Service
 from civicdesk.cases.workflow import FINISHED, Status
+from civicdesk.lib import metrics
 from civicdesk.lib.bulk import EVENT_FIELDS, Table, dumps, tracking_tokens
 from civicdesk.lib.geo import cell_for
 
@@ -226,6 +227,11 @@ class Importer:
         if self.bulk is None:
             self.bulk = self.size >= BULK_BYTES and not self.look_up_first and not Case.objects.exists()
         self.bulk = self.bulk and self.threaded
+        with metrics.import_progress() as self.rows_done:  # for /metrics
+            self._run(reader)
+        return self.result
+
+    def _run(self, reader):
         if self.dry_run:  # the real thing in one transaction, rolled back
             with transaction.atomic():
                 self._read(reader)
@@ -241,7 +247,6 @@ class Importer:
                     self.writer.submit(connection.close)  # the writer thread's own connection
         else:
             self._read(reader)
-        return self.result
 
     def _read_threaded(self, reader):
         if self.bulk and self.writer.submit(self._begin_bulk).result():
@@ -307,10 +312,12 @@ class Importer:
             if len(records) >= self.batch:
                 self._store(records)
                 records = []
+                self.rows_done.update(seen)
             if self.progress is not None:
                 self.progress.update(seen, reader)
         if records:
             self._store(records)
+        self.rows_done.update(seen)
         if self.progress is not None:
             self.progress.update(seen, reader, final=True)
 
