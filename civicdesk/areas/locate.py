@@ -118,18 +118,8 @@ def _point(latitude, longitude):
     return shapely.Point(longitude, latitude)  # x is longitude, as in GeoJSON
 
 
-class _Cache(PolicyCache):
-    """The process-wide locator and the stamp of the data it was built from (lib.policycache)."""
-
-    def __init__(self):
-        super().__init__("areas", Locator.from_database, lambda: _stamp())
-
-    @property
-    def locator(self):
-        return self.value
-
-
-_cache = _Cache()
+# The process-wide locator and the stamp of the data it was built from (lib.policycache).
+_cache = PolicyCache("areas", Locator.from_database, lambda: _stamp())
 
 
 def _stamp():
@@ -142,10 +132,6 @@ def _stamp():
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return tuple(cursor.fetchone())
-
-
-def cache():
-    return _cache
 
 
 def locator():

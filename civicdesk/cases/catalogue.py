@@ -31,7 +31,3 @@ def service(code):
 def department(code):
     """The active department with this code, or None."""
     return _cache.get().departments.get(code)
-
-
-def cache():
-    return _cache

@@ -10,7 +10,7 @@ serialised anyway, a counter row per year (`CaseNumber`) is bumped inside the ca
 
 from django.db import DatabaseError, connection, connections, transaction
 
-from .models import CaseNumber
+from .models import Case, CaseNumber
 
 # Years whose sequence this process has seen exist: a lookup costs no statement after the first.
 _known_years = set()
@@ -32,15 +32,33 @@ def sequence_name(year):
 
 
 def skip_past(number, year):
-    """After a clash with `number` (a case holds it already), make sure it is not handed out again.
+    """After a clash with `number` (a case holds it already), make sure the next number is free.
 
-    A sequence has moved past it already; a counter bumped in a transaction that rolled back has
-    not, so it is set past it here.
+    A clash means numbers were given without this counter (a restored or copied database whose
+    sequence started over): the sequence is moved past the highest number of the year, which costs
+    one scan of that year's numbers, once. A counter bumped in a transaction that rolled back is set
+    past the clashing number.
     """
+    highest = max(int(number.partition("-")[2]), _highest(year))
     if connection.vendor == "postgresql":
-        return
-    n = int(number.partition("-")[2])
-    CaseNumber.objects.filter(year=year, last__lt=n).update(last=n)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT setval(%s, GREATEST(%s, COALESCE(pg_sequence_last_value(%s::regclass), 0)))",
+                [sequence_name(year), highest, sequence_name(year)],
+            )
+    else:
+        CaseNumber.objects.filter(year=year, last__lt=highest).update(last=highest)
+
+
+def _highest(year):
+    """The highest number of `year` any case holds (0 if none)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(MAX(CAST(substr(number, 4) AS BIGINT)), 0) FROM {Case._meta.db_table} "  # noqa: S608 - model's table
+            "WHERE number LIKE %s",
+            [f"{year % 100:02d}-%"],
+        )
+        return cursor.fetchone()[0]
 
 
 # ---------------------------------------------------------------- PostgreSQL

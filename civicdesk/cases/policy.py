@@ -51,8 +51,7 @@ def clear_local():
 def changed(**_signal_kwargs):
     """Record a change of policy: a new token in the caller's transaction; this process forgets
     its copies at once and again on commit (a read in between would cache the uncommitted state)."""
-    if _signal_kwargs.get("raw"):  # fixtures being loaded: not a change of the live policy
-        return
+    # Fixtures loaded (raw saves) change the live policy too: recorded like any other change.
     token = uuid.uuid4().hex
     if not PolicyVersion.objects.filter(pk=ROW).update(token=token):
         PolicyVersion.objects.update_or_create(pk=ROW, defaults={"token": token})

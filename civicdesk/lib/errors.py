@@ -7,6 +7,9 @@ the request's id (lib.logs) goes with the event so the matching log lines can be
 """
 
 import os
+from urllib.parse import unquote, urlsplit, urlunsplit
+
+from django.urls import Resolver404, resolve
 
 # Request headers that may name or authenticate someone; the rest (e.g. User-Agent) helps debugging.
 PRIVATE_HEADERS = {
@@ -54,6 +57,28 @@ def init_sentry(environ=os.environ):
     return True
 
 
+def _route(path):
+    """The URL pattern a path resolved to (`/track/<str:token>/`), or "/…" when none did."""
+    try:
+        match = resolve(path)
+    except Resolver404:
+        return "/…"
+    return "/" + match.route
+
+
+def _replaced(value, replacements):
+    """`value` (an event or part of one) with every occurrence of each key replaced."""
+    if isinstance(value, str):
+        for old, new in replacements.items():
+            value = value.replace(old, new)
+        return value
+    if isinstance(value, dict):
+        return {key: _replaced(item, replacements) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_replaced(item, replacements) for item in value]
+    return value
+
+
 def scrub(event, hint=None):
     """Drop what could identify a resident from an event before it is sent."""
     request = event.get("request")
@@ -64,7 +89,14 @@ def scrub(event, hint=None):
         if isinstance(headers, dict):
             request["headers"] = {k: v for k, v in headers.items() if k.lower() not in PRIVATE_HEADERS}
         if isinstance(request.get("url"), str):
-            request["url"] = request["url"].split("?", 1)[0]
+            # Paths carry tracking tokens (/track/<token>/): the event names the route instead,
+            # wherever the path appears (the URL, Django's "Internal Server Error: <path>" line,
+            # breadcrumbs).
+            url = urlsplit(request["url"])
+            route = _route(url.path)
+            request["url"] = urlunsplit((url.scheme, url.netloc, route, "", ""))
+            if url.path not in ("", "/"):
+                event = _replaced(event, {url.path: route, unquote(url.path): route})
     event.pop("user", None)
     from civicdesk.lib.logs import NONE, request_id
 

@@ -13,7 +13,6 @@ of the database at most every POLICY_REFRESH_SECONDS, so:
 `hits` and `misses` count reads served from memory and rebuilds, reported as metrics.
 """
 
-import math
 import threading
 import time
 
@@ -35,33 +34,36 @@ class PolicyCache:
         self.name = name
         self.load, self.read_stamp, self.clock = load, stamp, clock
         self.lock = threading.Lock()
-        self.value, self.stamp, self.loaded = None, None, False
-        self.checked_at = -math.inf
+        # (value, stamp, checked_at), replaced whole, never changed in place: a thread reading it
+        # without the lock sees one consistent snapshot, or None.
+        self.current = None
         self.hits = self.misses = 0
         metrics.register_cache(name, self)
 
     def get(self):
         """The value, rebuilt first if its stamp moved since it was last checked."""
-        if self.loaded and self.clock() - self.checked_at < refresh_seconds():
+        current = self.current
+        if current is not None and self.clock() - current[2] < refresh_seconds():
             self.hits += 1
-            return self.value
+            return current[0]
         with self.lock:
+            current = self.current
             # The value is known current as of the stamp's read: that is when the interval starts.
             asked_at, stamp = self.clock(), self.read_stamp()
-            if not self.loaded or stamp != self.stamp:
+            if current is None or stamp != current[1]:
                 # Stamp first, then rows: a change in between only costs one more rebuild later.
-                self.value, self.stamp, self.loaded = self.load(), stamp, True
+                value = self.load()
                 self.misses += 1
             else:
+                value = current[0]
                 self.hits += 1
-            self.checked_at = asked_at
-            return self.value
+            self.current = (value, stamp, asked_at)
+            return value
 
     def clear(self):
         """Forget the value: the next read rebuilds it."""
         with self.lock:
-            self.value, self.stamp, self.loaded = None, None, False
-            self.checked_at = -math.inf
+            self.current = None
 
     def __repr__(self):
         return f"<PolicyCache {self.name}: {self.hits} hits, {self.misses} misses>"

@@ -24,9 +24,10 @@ from civicdesk.lib.errors import init_sentry, scrub
 SECRET_COOKIE = "-".join(["cookie", "value", "that", "must", "not", "leave"])
 EMAIL = "@".join(["alice.private", "demo.test"])
 PHONE = " ".join(["617", "555", "0100"])
+TOKEN = "-".join(["tracking", "token", "in", "the", "path"])
 
 
-def boom(request):
+def boom(request, token):
     request.POST.get("email")  # the body is read: an SDK could have kept it
     raise RuntimeError("the view failed")
 
@@ -35,7 +36,7 @@ def fine(request):
     return HttpResponse("ok")
 
 
-urlpatterns = [path("boom", boom), path("fine", fine)]
+urlpatterns = [path("boom/<str:token>/", boom), path("fine", fine)]
 
 
 class Collector:
@@ -136,7 +137,7 @@ def test_it_sends_an_error_in_a_view_without_the_residents_data(db, collector, s
     client = Client(raise_request_exception=False)
     client.cookies["sessionid"] = SECRET_COOKIE
     response = client.post(
-        f"/boom?email={EMAIL}",
+        f"/boom/{TOKEN}/?email={EMAIL}",
         {"email": EMAIL, "description": f"my phone is {PHONE}"},
         headers={"Authorization": "Bearer api-token-4711", "X-Forwarded-For": "203.0.113.9"},
     )
@@ -149,7 +150,7 @@ def test_it_sends_an_error_in_a_view_without_the_residents_data(db, collector, s
     assert (exception["type"], exception["value"]) == ("RuntimeError", "the view failed")
     assert event["environment"] == "test-city" and event["release"] == "civicdesk@9.9.9"
     assert event["tags"]["request_id"] == response["X-Request-ID"]
-    assert "?" not in event.get("request", {}).get("url", "")
+    assert event.get("request", {}).get("url") in (None, "http://testserver/boom/<str:token>/")
     assert "user" not in event
     raw = b"".join(body for _path, body in collector.envelopes)
     for private in (
@@ -159,6 +160,7 @@ def test_it_sends_an_error_in_a_view_without_the_residents_data(db, collector, s
         "617 555 0100",
         "api-token-4711",
         "203.0.113.9",
+        TOKEN,
     ):
         assert private.encode() not in raw, private
 
@@ -173,7 +175,7 @@ def test_it_sends_nothing_for_a_request_that_went_well(db, collector, sentry):
 def test_it_scrubs_what_an_event_could_carry():
     event = {
         "request": {
-            "url": "https://city.test/track?email=a@b.test",
+            "url": "https://city.test/nowhere/a-token?email=a@b.test",
             "data": {"email": "a@b.test"},
             "cookies": {"sessionid": "x"},
             "query_string": "email=a@b.test",
@@ -182,5 +184,19 @@ def test_it_scrubs_what_an_event_could_carry():
         "user": {"email": "a@b.test", "ip_address": "203.0.113.9"},
     }
     assert scrub(event) == {
-        "request": {"url": "https://city.test/track", "headers": {"User-Agent": "Firefox"}},
+        "request": {"url": "https://city.test/…", "headers": {"User-Agent": "Firefox"}},
+    }
+
+
+@override_settings(ROOT_URLCONF=__name__)
+def test_it_names_the_route_instead_of_a_path_with_a_token_everywhere_in_the_event():
+    event = {
+        "request": {"url": f"https://city.test/boom/{TOKEN}/"},
+        "logentry": {"message": "Internal Server Error: %s", "params": [f"/boom/{TOKEN}/"]},
+        "breadcrumbs": {"values": [{"message": f"GET /boom/{TOKEN}/"}]},
+    }
+    assert scrub(event) == {
+        "request": {"url": "https://city.test/boom/<str:token>/"},
+        "logentry": {"message": "Internal Server Error: %s", "params": ["/boom/<str:token>/"]},
+        "breadcrumbs": {"values": [{"message": "GET /boom/<str:token>/"}]},
     }

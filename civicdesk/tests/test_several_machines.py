@@ -55,6 +55,7 @@ def environment(pgbouncer, s3, smtp, redis_prefix):
             "DJANGO_SETTINGS_MODULE": "civicdesk.settings",
             "DATABASE_URL": f"postgres://{db['USER']}@127.0.0.1:{pgbouncer.port}/{db['NAME']}",
             "DATABASE_POOLER": "pgbouncer",
+            "POLICY_REFRESH_SECONDS": str(REFRESH_SECONDS),  # what the test waits for, whatever the env
             "SECRET_KEY": settings.SECRET_KEY,  # the test's sessions are valid on the servers
             "DEBUG": "true",
             "TASKS_BACKEND": "redis",

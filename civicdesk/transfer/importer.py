@@ -6,8 +6,8 @@ rows would take hours. Instead, per batch of a few thousand records (one transac
 
 - records already in the database (same `source` and `source_id`) are skipped; `Case.id` above the
   highest id at the start of the run tells "imported earlier in this file" from "imported before";
-- case numbers are reserved per year with `next_numbers` (outside the batch's transaction, so the
-  year's counter row is locked for microseconds, not for the batch);
+- case numbers are reserved per year with `next_numbers`, a block at a time (the year's sequence
+  on PostgreSQL, decision 32);
 - PostgreSQL: the cases are `COPY`d straight into `cases_case` (rows pre-formatted as COPY text),
   with ids drawn from its sequence first, then their events; should another import of the same
   source have stored one of them meanwhile, that batch goes through a staging table and

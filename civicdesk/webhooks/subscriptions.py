@@ -44,10 +44,6 @@ def active() -> list[Target]:
     return _cache.get()
 
 
-def cache():
-    return _cache
-
-
 def _target(subscription):
     return Target(
         id=subscription.pk,

@@ -32,6 +32,16 @@ def test_it_numbers_each_year_on_its_own(db):
     assert [n[:3] for n in old] == ["19-", "19-"]
 
 
+def test_it_moves_past_a_run_of_numbers_restored_cases_hold_in_one_retry(cast):
+    following = actions.next_numbers(1)[0]
+    year, n = following.split("-")
+    # A restored copy holds the next 20 numbers (more than submit_case's attempts).
+    for taken in range(int(n) + 1, int(n) + 21):
+        Case.objects.create(number=f"{year}-{taken:06d}", service=cast.pothole)
+    case = submit(cast)
+    assert case.number == f"{year}-{int(n) + 21:06d}"
+
+
 def test_it_skips_a_number_an_imported_case_already_holds(cast):
     following = actions.next_numbers(1)[0]
     year, n = following.split("-")
