@@ -5,6 +5,18 @@ import pytest
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright + live_server share the thread
 
 
+@pytest.fixture(autouse=True)
+def _postgres_marker(request):
+    """Tests marked `postgres` (two connections at once, COPY, sequences) are skipped on the SQLite
+    pass; `make test`'s PostgreSQL pass runs them."""
+    if request.node.get_closest_marker("postgres") is None:
+        return
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        pytest.skip("needs PostgreSQL: runs in make test's PostgreSQL pass (DATABASE_URL=postgres://...)")
+
+
 def pytest_configure(config):
     config.addinivalue_line(
         "markers", "postgres: needs PostgreSQL (skipped on SQLite, fails in CI without it)"

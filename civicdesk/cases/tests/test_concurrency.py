@@ -18,14 +18,6 @@ from civicdesk.cases.models import Case, CaseEvent, EventKind
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "row locks between two connections need PostgreSQL (run with DATABASE_URL=postgres://...)"
-        )
-
-
 def run_together(*calls):
     """Run each call in its own thread (so its own connection), all released at the same instant."""
     barrier = threading.Barrier(len(calls))

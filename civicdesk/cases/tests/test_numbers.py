@@ -58,8 +58,6 @@ def test_it_skips_a_number_an_imported_case_already_holds(cast):
 def test_it_numbers_the_second_submission_while_the_first_is_still_open(cast):
     """Two submissions on two connections: the second completes, number and all, while the first
     holds its transaction open; with a counter row locked until commit it would wait instead."""
-    if connection.vendor != "postgresql":
-        pytest.skip("two concurrent writers need PostgreSQL (SQLite serialises writers by design)")
     first_open, second_done, results = threading.Event(), threading.Event(), {}
 
     def hold_open(case):  # runs inside the first submission's transaction, after its number
@@ -101,8 +99,6 @@ def test_it_numbers_the_second_submission_while_the_first_is_still_open(cast):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_it_creates_a_year_sequence_once_under_concurrency(db):
-    if connection.vendor != "postgresql":
-        pytest.skip("sequences are PostgreSQL's")
     year = 2031
     with connection.cursor() as cursor:
         cursor.execute(f"DROP SEQUENCE IF EXISTS {numbers.sequence_name(year)}")

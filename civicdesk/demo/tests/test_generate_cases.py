@@ -94,16 +94,9 @@ def _schema(cursor):
     return [row[0] for row in cursor.fetchall()]
 
 
-@pytest.fixture
-def postgres_only():
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        pytest.skip("indexes are set aside on PostgreSQL only (run with DATABASE_URL=postgres://...)")
-
-
+@pytest.mark.postgres
 @override_settings(DEBUG=True)
-def test_it_builds_the_indexes_after_a_large_load_with_the_same_definitions(transactional_db, postgres_only):
+def test_it_builds_the_indexes_after_a_large_load_with_the_same_definitions(transactional_db):
     from django.db import IntegrityError, connection, transaction
 
     with connection.cursor() as cursor:
@@ -133,7 +126,8 @@ def test_it_builds_the_indexes_after_a_large_load_with_the_same_definitions(tran
 
 
 @override_settings(DEBUG=True)
-def test_it_first_rebuilds_what_an_interrupted_load_set_aside(transactional_db, postgres_only):
+@pytest.mark.postgres
+def test_it_first_rebuilds_what_an_interrupted_load_set_aside(transactional_db):
     from django.db import connection
 
     from civicdesk.lib import indexes

@@ -17,14 +17,6 @@ from .conftest import Run
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(autouse=True)
-def postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip(
-            "COPY, the writer thread and the bulk load are PostgreSQL's (DATABASE_URL=postgres://...)"
-        )
-
-
 def schema():
     """Names of the indexes and constraints of the cases and events tables."""
     with connection.cursor() as cursor:
