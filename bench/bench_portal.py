@@ -131,12 +131,7 @@ def last_case_template():
     """The rows the last submission wrote, for pgbench to copy (bench_submit.equivalent_transaction)."""
     from civicdesk.cases.models import Case
 
-    last = Case.objects.order_by("-pk").first()
-    return {
-        "case": last.pk,
-        "events": list(last.events.values_list("pk", flat=True)),
-        "outbox": list(last.outbox.values_list("pk", flat=True)),
-    }
+    return bench_submit.template_of(Case.objects.order_by("-pk").first())
 
 
 def form_answers(url, extra):

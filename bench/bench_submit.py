@@ -1,8 +1,9 @@
 """How many cases per second `actions.submit_case` stores, in one process, on SQLite and PostgreSQL.
 
 Each call is what a portal submission costs the database: one transaction that reserves a case
-number, inserts the case, its "submitted" event and the acknowledgement e-mail in the outbox,
-then (on commit) the delivery task row. Templates are rendered, answers validated, the H3 cell
+number, inserts the case, its "submitted" and "routed" events (one statement), its service-level
+clock, the acknowledgement e-mail in the outbox and the delivery task row (the task queue is in the
+database, so the task commits with the message). Templates are rendered, answers validated, the H3 cell
 computed: the whole action, not the HTTP layer.
 
 On PostgreSQL the same run measures the physical limit: pgbench replays an equivalent
@@ -138,16 +139,24 @@ def work(count, runs, setup, start_at):
         "runs_cases_per_s": [round(r, 1) for r in rates],
         "started": started,
         "ended": ended,
-        "template": {
-            "case": last.pk,
-            "events": list(last.events.values_list("pk", flat=True)),
-            "outbox": list(last.outbox.values_list("pk", flat=True)),
-        },
+        "template": template_of(last),
     }
     print(json.dumps(output))
 
 
 # ---------------------------------------------------------------- PostgreSQL's own limit
+
+
+def template_of(case):
+    """The rows one submission wrote (`case`'s own), for pgbench to copy."""
+    from civicdesk.sla.models import CaseClock
+
+    return {
+        "case": case.pk,
+        "events": list(case.events.values_list("pk", flat=True)),
+        "clocks": list(CaseClock.objects.filter(case=case).values_list("pk", flat=True)),
+        "outbox": list(case.outbox.values_list("pk", flat=True)),
+    }
 
 
 def pgbench(url, template, clients, options=""):
@@ -172,17 +181,22 @@ def equivalent_transaction(conn, template):
     replayed: the ratio shows what the application layer costs on top of the rows themselves.
     """
     case_id = "currval(pg_get_serial_sequence('cases_case', 'id'))"
+    linked = {"case_id": case_id}
+    rows = [
+        ("cases_case", [template["case"]], {}),
+        ("cases_caseevent", template["events"], linked),  # one INSERT, as the action writes them
+        ("sla_caseclock", template["clocks"], linked),
+        ("notify_outboxmessage", template["outbox"], linked),
+        # the delivery task, queued in the same transaction (the queue is in the database)
+        ("django_tasks_database_dbtaskresult", [newest_task(conn)], {}),
+    ]
     return "\n".join(
         [
             "BEGIN;",
             # the case number, from the year's sequence as the action takes it (cases.numbers)
             "SELECT nextval(format('cases_number_%s', extract(year FROM now())::int)::regclass);",
-            copy_row(conn, "cases_case", template["case"], {}),
-            *[copy_row(conn, "cases_caseevent", pk, {"case_id": case_id}) for pk in template["events"]],
-            *[copy_row(conn, "notify_outboxmessage", pk, {"case_id": case_id}) for pk in template["outbox"]],
+            *[copy_rows(conn, table, pks, overrides) for table, pks, overrides in rows if pks],
             "COMMIT;",
-            # the delivery task is enqueued on commit, in its own statement
-            copy_row(conn, "django_tasks_database_dbtaskresult", newest_task(conn), {}),
         ]
     )
 
@@ -192,8 +206,8 @@ def newest_task(conn):
     return conn.execute(f"SELECT id FROM {table} ORDER BY enqueued_at DESC LIMIT 1").fetchone()[0]  # noqa: S608
 
 
-def copy_row(conn, table, pk, overrides):
-    """INSERT ... SELECT of one existing row, with new values in its unique columns."""
+def copy_rows(conn, table, pks, overrides):
+    """One INSERT ... SELECT of existing rows, with new values in their unique columns."""
     columns = conn.execute(
         "SELECT column_name, data_type, is_identity FROM information_schema.columns "
         "WHERE table_name = %s ORDER BY ordinal_position",
@@ -219,10 +233,9 @@ def copy_row(conn, table, pk, overrides):
             values.append("gen_random_uuid()" if data_type == "uuid" else "left(md5(random()::text), 16)")
         else:
             values.append(f'"{name}"')
-    key = f"'{pk}'" if isinstance(pk, uuid.UUID) else int(pk)
-    return (
-        f"INSERT INTO {table} ({', '.join(names)}) SELECT {', '.join(values)} FROM {table} WHERE id = {key};"  # noqa: S608
-    )
+    keys = ", ".join(f"'{pk}'" if isinstance(pk, uuid.UUID) else str(int(pk)) for pk in pks)
+    selected = f"SELECT {', '.join(values)} FROM {table} WHERE id IN ({keys})"  # noqa: S608
+    return f"INSERT INTO {table} ({', '.join(names)}) {selected};"
 
 
 if __name__ == "__main__":

@@ -18,11 +18,10 @@ from django.views.decorators.http import require_GET
 from prometheus_client.core import GaugeMetricFamily
 
 from civicdesk.cases.models import Case
-from civicdesk.lib import metrics
+from civicdesk.lib import metrics, tasks
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.sla.models import CaseClock
 
-DB_TASKS_BACKEND = "django_tasks_db.DatabaseBackend"
 BACKLOG = (OutboxMessage.Status.PENDING, OutboxMessage.Status.SENDING, OutboxMessage.Status.FAILED)
 
 
@@ -85,7 +84,7 @@ def outbox_gauges(now):
 
 def task_gauges(now):
     """django-tasks-db's unfinished rows; other backends keep their queue elsewhere: nothing reported."""
-    if settings.TASKS["default"]["BACKEND"] != DB_TASKS_BACKEND:
+    if not tasks.in_database():
         return
     from django_tasks_db.models import DBTaskResult, TaskResultStatus
 

@@ -104,7 +104,11 @@ def follow_events(on_event):
 def _event(case, actor, kind, *, changes=None, public=False, message="", at=None):
     """Write one timeline event; the case's service-level clock and the integrations that follow
     events (webhooks) follow it in the same transaction."""
-    event = CaseEvent.objects.create(
+    return _record(case, [_new_event(case, actor, kind, changes, public, message, at)])[0]
+
+
+def _new_event(case, actor, kind, changes=None, public=False, message="", at=None):
+    return CaseEvent(
         case=case,
         actor=actor,
         actor_label=_actor_label(actor),
@@ -114,10 +118,16 @@ def _event(case, actor, kind, *, changes=None, public=False, message="", at=None
         message=message,
         created_at=at or timezone.now(),
     )
-    sla_clock.on_event(case, event)
-    for on_event in EVENT_FOLLOWERS:
-        on_event(case, event)
-    return event
+
+
+def _record(case, events):
+    """Write events of `case` in one INSERT, then let the clock and the integrations follow each."""
+    events = CaseEvent.objects.bulk_create(events)
+    for event in events:
+        sla_clock.on_event(case, event)
+        for on_event in EVENT_FOLLOWERS:
+            on_event(case, event)
+    return events
 
 
 def _locked(case, expected_version=None, actor=None, action=None):
@@ -260,19 +270,18 @@ def _insert_case(tried, fields, actor, photos, now, decision, on_created):
         # never does, and never waits).
         tried.append(next_numbers(1, now)[0])
         case = Case.objects.create(number=tried[0], created_at=now, updated_at=now, **fields)
-        _event(
+        submitted = {
+            "status": [None, case.status],
+            "department": [None, case.department.code if case.department else None],
+            "priority": [None, case.priority],
+        }
+        _record(
             case,
-            actor,
-            EventKind.SUBMITTED,
-            public=True,
-            at=now,
-            changes={
-                "status": [None, case.status],
-                "department": [None, case.department.code if case.department else None],
-                "priority": [None, case.priority],
-            },
+            [
+                _new_event(case, actor, EventKind.SUBMITTED, submitted, public=True, at=now),
+                _new_routed_event(case, decision, at=now),
+            ],
         )
-        _routed_event(case, decision, at=now)
         for code in decision.split_to:
             _open_subcase(case, code, at=now)
         if on_created is not None:
@@ -307,6 +316,10 @@ def _decided_department(decision, fallback):
 
 
 def _routed_event(case, decision, at=None):
+    return _record(case, [_new_routed_event(case, decision, at)])[0]
+
+
+def _new_routed_event(case, decision, at=None):
     """Say in the timeline who decided where the case went (a rule, the service default, or triage)."""
     department = case.department.name if case.department else _("triage")
     if decision.matched:
@@ -331,7 +344,7 @@ def _routed_event(case, decision, at=None):
     }
     if decision.tags:
         changes["tags"] = [None, list(decision.tags)]
-    _event(case, None, EventKind.ROUTED, changes=changes, message=message, at=at)
+    return _new_event(case, None, EventKind.ROUTED, changes, message=message, at=at)
 
 
 def _open_subcase(parent, department_code, at=None):

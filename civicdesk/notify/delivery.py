@@ -13,7 +13,6 @@ import socket
 import threading
 import uuid
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
 from django.core.mail import EmailMessage
@@ -23,9 +22,20 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from .models import OutboxMessage, backoff
-from .outbox import ACCOUNT_KIND, ALERT_KIND, enqueue, queue_failure_alert, render_now, waits_for_rendering
+from .outbox import (
+    ACCOUNT_KIND,
+    ALERT_KIND,
+    may_send,
+    queue_failure_alert,
+    render_now,
+    start_delivery,
+    waits_for_rendering,
+)
 
 log = logging.getLogger(__name__)
+
+
+WITHHELD = "Not sent: the resident asked not to be contacted."
 
 
 class Undeliverable(Exception):
@@ -137,7 +147,9 @@ def deliver(message_id):
     holder = new_holder()
     if not claim(message_id, timezone.now(), holder):
         return None
-    message = OutboxMessage.objects.get(pk=message_id)
+    message = OutboxMessage.objects.select_related("case").get(pk=message_id)
+    if not may_send(message):
+        return _withheld(message)
     try:
         with Heartbeat(message_id, holder):
             if waits_for_rendering(message) and not render_now(message):
@@ -159,6 +171,19 @@ def _sent(message):
         lease_until=None,
     )
     return OutboxMessage.Status.SENT
+
+
+def _withheld(message):
+    """Not sent, nor ever retried on its own: the resident asked not to be contacted."""
+    OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.SENDING).update(
+        status=OutboxMessage.Status.CANCELLED,
+        subject="",
+        body="",
+        last_error=WITHHELD,
+        claimed_by="",
+        lease_until=None,
+    )
+    return OutboxMessage.Status.CANCELLED
 
 
 def _failed(message, holder, error):
@@ -220,7 +245,7 @@ def requeue(queryset, statuses):
         status=OutboxMessage.Status.PENDING, next_attempt_at=timezone.now(), attempts=0
     )
     for pk in ids:
-        transaction.on_commit(partial(enqueue, pk), robust=True)
+        start_delivery(pk)
     return ids
 
 

@@ -1,12 +1,16 @@
-"""Write notifications into the outbox inside the caller's transaction, with the residents' consent."""
+"""Write notifications into the outbox inside the caller's transaction; the residents' consent is
+checked when each one is sent (`may_send`)."""
+
+from functools import partial
 
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
+
+from civicdesk.lib import tasks
 
 from .models import OutboxMessage
 
@@ -37,6 +41,21 @@ def contact_channel(user):
     if preferred == DO_NOT_CONTACT:
         return None
     return preferred if preferred in PERSONAL_CHANNELS else "email"
+
+
+def may_send(message):
+    """Consent at the moment of sending, the only place it is checked: may the case e-mail `message`
+    still go to its recipient, the case's reporter or one of its followers? What they chose then
+    counts, not what they had chosen when the change was made. Messages to nobody in particular
+    (staff, webhooks, administrators) always go."""
+    case = message.case
+    if message.kind not in CASE_EMAILS or case is None:
+        return True
+    if message.recipient == case.reporter_email:
+        return may_contact(case, message.kind)
+    # Someone who stopped following since is no longer a recipient.
+    follower = case.followers.filter(email=message.recipient, confirmed=True).select_related("user").first()
+    return follower is not None and may_contact(follower, message.kind)
 
 
 def may_contact(whom, kind):
@@ -105,15 +124,16 @@ def queue_case_email(case, kind, **context):
     """Queue e-mail `kind` about `case` to its reporter (and, for updates, its confirmed followers),
     each in their language.
 
-    Nobody without an e-mail address is written to, nor anyone who asked not to be contacted
-    (`may_contact`). A follower's copy names nobody, carries no message, and links to the public
-    case page, never to the reporter's private tracking link; it ends with a link to stop.
+    Nobody without an e-mail address is written to. Whether each message may go is decided when it
+    is sent (`may_send`): a resident who asked not to be contacted gets nothing. A follower's copy
+    names nobody, carries no message, and links to the public case page, never to the reporter's
+    private tracking link; it ends with a link to stop.
     Must run inside the transaction that made the change, so the messages exist exactly when the
     change does.
     """
     assert kind in CASE_EMAILS, kind
     messages = []
-    if case.reporter_email and may_contact(case, kind):
+    if case.reporter_email:
         if kind in RENDERED_WHEN_SENT and not context:
             # What to send, not the text: the worker renders it (no templates in the request).
             messages.append(_store(kind, case, case.reporter_email, case.language, "", ""))
@@ -134,8 +154,6 @@ def queue_case_email(case, kind, **context):
 def queue_follower_email(follower, kind, **context):
     """Queue e-mail `kind` about the followed case to one follower: an update, or the confirmation."""
     assert kind in FOLLOWER_EMAILS | {"follow_confirm"}, kind
-    if not may_contact(follower, kind):
-        return None
     token = follower.token
     links = {
         "follower": True,
@@ -196,9 +214,15 @@ def _store(kind, case, address, language, subject, body):
     message = OutboxMessage.objects.create(
         kind=kind, case=case, recipient=address, language=language or "en", subject=subject, body=body
     )
-    # robust: the change is already committed; if queueing fails, `deliver_outbox` sends it later.
-    transaction.on_commit(lambda: enqueue(message.pk), robust=True)
+    start_delivery(message.pk)
     return message
+
+
+def start_delivery(message_id):
+    """Queue the delivery of a message written in the current transaction: with it when the task
+    queue is in this database, else once it is committed. Should queueing fail after the commit,
+    `deliver_outbox` sends the message later."""
+    tasks.enqueue_with_transaction(partial(enqueue, message_id))
 
 
 def enqueue(message_id):

@@ -1,12 +1,9 @@
 """Turn a case event into webhook deliveries in the outbox (same transaction as the change)."""
 
 import uuid
-from functools import partial
-
-from django.db import transaction
 
 from civicdesk.notify.models import OutboxMessage
-from civicdesk.notify.outbox import enqueue
+from civicdesk.notify.outbox import start_delivery
 
 from . import payload, subscriptions
 
@@ -31,6 +28,5 @@ def on_event(case, event):
         for target, kind in wanted
     )
     for message in messages:
-        # robust: the change is committed either way; `deliver_outbox` sends what was not queued.
-        transaction.on_commit(partial(enqueue, message.pk), robust=True)
+        start_delivery(message.pk)
     return messages

@@ -59,7 +59,7 @@ def fail_on(monkeypatch, target):
     if target == "outbox":
         monkeypatch.setattr(OutboxMessage.objects, "create", explode)
     else:
-        monkeypatch.setattr(CaseEvent, "save", explode)
+        monkeypatch.setattr(CaseEvent.objects, "bulk_create", explode)
 
 
 @pytest.mark.parametrize("target", ["outbox", "event"])
@@ -98,16 +98,16 @@ def test_it_leaves_both_cases_as_they_were_when_a_merge_fails(cast, monkeypatch)
     first, second = submit(cast), submit(cast)
     before = snapshot()
     calls = []
-    original = CaseEvent.save
+    original = CaseEvent.objects.bulk_create
 
-    def fail_on_last_event(self, *args, **kwargs):
+    def fail_on_last_event(events, *args, **kwargs):
         # the merge writes three events (status, merged, duplicate_added); fail on the last
-        calls.append(self.kind)
-        if self.kind == "duplicate_added":
+        calls.extend(event.kind for event in events)
+        if "duplicate_added" in calls:
             raise Boom("lost connection")
-        return original(self, *args, **kwargs)
+        return original(events, *args, **kwargs)
 
-    monkeypatch.setattr(CaseEvent, "save", fail_on_last_event)
+    monkeypatch.setattr(CaseEvent.objects, "bulk_create", fail_on_last_event)
     with pytest.raises(Boom):
         actions.merge(second, cast.dave, first)
     assert calls == ["status", "merged", "duplicate_added"]

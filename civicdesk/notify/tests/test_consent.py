@@ -1,4 +1,5 @@
-"""A resident's contact preference decides what they are sent (notify.outbox.may_contact)."""
+"""A resident's contact preference decides what they are sent (notify.outbox.may_contact), checked
+when each message is sent (notify.outbox.may_send)."""
 
 import pytest
 from django.test import override_settings
@@ -6,7 +7,7 @@ from django.urls import reverse
 
 from civicdesk.cases import actions
 from civicdesk.cases.workflow import Status
-from civicdesk.notify.delivery import deliver_due
+from civicdesk.notify.delivery import WITHHELD, deliver_due
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.notify.outbox import may_contact
 
@@ -17,7 +18,10 @@ def prefer(user, channel):
 
 
 def sent_to(address):
-    return list(OutboxMessage.objects.filter(recipient=address).order_by("pk").values_list("kind", flat=True))
+    """The kinds of e-mail that went to `address`, once every queued message was tried."""
+    deliver_due()
+    sent = OutboxMessage.objects.filter(recipient=address, status=OutboxMessage.Status.SENT)
+    return list(sent.order_by("pk").values_list("kind", flat=True))
 
 
 def file_case(cast, **who):
@@ -57,9 +61,23 @@ def test_it_keeps_to_the_preference_of_the_account_that_verified_a_typed_address
     case = file_case(cast, reporter_email="Alice@Demo.TEST")  # her address, typed without signing in
     actions.reply(case, cast.root, "We are on it.")
     resolve(case, cast)
-    assert OutboxMessage.objects.filter(case=case).count() == 0
+    assert sent_to("Alice@Demo.TEST") == []
+    withheld = OutboxMessage.objects.filter(case=case)
+    assert sorted(withheld.values_list("kind", "status", "last_error", "body")) == [
+        (kind, "cancelled", WITHHELD, "") for kind in ("acknowledgement", "reply", "resolved")
+    ]
     file_case(cast, reporter_email="stranger@example.org")  # no account verified it: they asked
     assert sent_to("stranger@example.org") == ["acknowledgement"]
+
+
+def test_it_honours_a_preference_changed_after_the_message_was_queued(cast):
+    case = file_case(cast, reporter=cast.alice)  # queued while she accepted e-mail
+    actions.reply(case, cast.root, "We are on it.")
+    prefer(cast.alice, "none")
+    assert sent_to("alice@demo.test") == []
+    prefer(cast.alice, "email")
+    resolve(case, cast)
+    assert sent_to("alice@demo.test") == ["resolved"]
 
 
 def test_it_does_not_silence_anyone_with_an_unverified_address(cast):

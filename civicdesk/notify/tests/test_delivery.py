@@ -270,6 +270,27 @@ def test_it_keeps_the_change_when_queueing_the_delivery_fails(
     assert OutboxMessage.objects.get(case=case).status == "pending"  # deliver_outbox sends it later
 
 
+@override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}})
+def test_it_writes_the_delivery_task_in_the_change_s_own_transaction_when_tasks_are_in_the_database(cast):
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    def queued_for(message):
+        return [t for t in DBTaskResult.objects.all() if t.args_kwargs["args"] == [message.pk]]
+
+    class Undo(Exception):
+        pass
+
+    with pytest.raises(Undo), transaction.atomic():
+        message = OutboxMessage.objects.get(case=submit(cast))
+        assert len(queued_for(message)) == 1  # before the commit: no on-commit step to lose
+        raise Undo
+    assert DBTaskResult.objects.count() == 0  # rolled back with the case and the message
+    message = OutboxMessage.objects.get(case=submit(cast))
+    [task] = queued_for(message)
+    assert task.task_path == "civicdesk.notify.tasks.deliver_message"
+
+
 def test_it_forgets_the_body_of_an_account_e_mail_once_sent(cast, client, mail_to):
     response = client.post("/accounts/password/reset/", {"email": "alice@demo.test"})
     assert response.status_code == 302
