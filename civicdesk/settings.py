@@ -226,7 +226,9 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", VAR_DIR / "media"))
 FILE_STORAGE = os.environ.get("FILE_STORAGE", "django.core.files.storage.FileSystemStorage")
 # Photos on S3-compatible storage (AWS S3, MinIO, Ceph, Garage...): FILE_STORAGE=
 # storages.backends.s3.S3Storage and a private bucket. Photos are always served through the app's
-# photo view, which checks who may see each one, so the bucket needs no public access.
+# photo view, which checks who may see each one, so the bucket needs no public access and no
+# storage URL is ever made (hence no custom domain or query-string signing options: they would
+# change nothing).
 S3_OPTIONS = {
     "bucket_name": os.environ.get("S3_BUCKET", ""),
     "endpoint_url": os.environ.get("S3_ENDPOINT_URL") or None,  # None: AWS itself
@@ -235,8 +237,6 @@ S3_OPTIONS = {
     "access_key": os.environ.get("S3_ACCESS_KEY_ID") or None,
     "secret_key": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
     "addressing_style": os.environ.get("S3_ADDRESSING_STYLE") or None,  # "path" for most self-hosted servers
-    "custom_domain": os.environ.get("S3_CUSTOM_DOMAIN") or None,
-    "querystring_auth": env_bool("S3_QUERYSTRING_AUTH", True),
     "location": os.environ.get("S3_PREFIX", ""),  # a folder inside the bucket
     "default_acl": None,  # the bucket's own policy; never public-read
     "file_overwrite": False,  # two photos named photo.jpg get distinct keys

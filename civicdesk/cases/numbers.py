@@ -4,11 +4,15 @@ On PostgreSQL each year has its own sequence (`cases_number_2026`): `nextval` ne
 another transaction and is never rolled back, so two submissions never queue behind each other, at
 the price of gaps (a failed submission's number is not reused; decision 32). The sequence is created
 the first time a process needs a year, on a connection of its own (committed at once, so a second
-process creating it too waits for nobody's case transaction). On SQLite, where writers are
-serialised anyway, a counter row per year (`CaseNumber`) is bumped inside the caller's transaction.
+process creating it too waits for nobody's case transaction). Next year's sequence is created ahead
+of time in December (`prepare_next_year`: by `sla_watch`'s sweeps, and by each process's first
+number in December), so the first case of the year pays no DDL; creating on first use remains the
+fallback. On SQLite, where writers are serialised anyway, a counter row per year (`CaseNumber`) is
+bumped inside the caller's transaction.
 """
 
 from django.db import DatabaseError, connection, connections, transaction
+from django.utils import timezone
 
 from .models import Case, CaseNumber
 
@@ -68,6 +72,7 @@ def _from_sequence(year, count):
     if year not in _known_years:
         create_sequence(year)
         _known_years.add(year)
+    prepare_next_year()
     with connection.cursor() as cursor:
         if count == 1:
             cursor.execute("SELECT nextval(%s)", [sequence_name(year)])
@@ -99,6 +104,18 @@ def create_sequence(year, using="default"):
                     raise
     finally:
         own.close()
+
+
+def prepare_next_year(now=None):
+    """In December (UTC, like the numbers' years), make sure next year's sequence exists: once per
+    process, then a set look-up. Nothing to prepare on SQLite. Returns the year prepared, or None."""
+    now = now or timezone.now()
+    year = now.year + 1
+    if now.month != 12 or year in _known_years or connection.vendor != "postgresql":
+        return None
+    create_sequence(year)
+    _known_years.add(year)
+    return year
 
 
 def forget_known_sequences():

@@ -35,7 +35,8 @@ from .models import CaseEvent
 MAX_TERMS = 8
 LIST_UP_TO = 2000  # matches passed to the main query as a list of ids; more stay a sub-query...
 COMMON_SHARE = 0.05  # ...unless the word is in this share of all cases: then each row is tested
-CASE_NUMBER = re.compile(r"\d{2}-\d{6}")  # as civicdesk.cases.actions.next_numbers makes them
+# As cases.numbers makes them: six digits, more past 999,999 cases in a year.
+CASE_NUMBER = re.compile(r"\d{2}-\d{6,}")
 
 # The index expressions below and the queries share PG_DOCUMENT, so PostgreSQL uses the indexes.
 _PG_CASE_DOCUMENT = PG_DOCUMENT.format(text="number || ' ' || description || ' ' || address")

@@ -42,10 +42,6 @@ class RoutingRuleAdmin(admin.ModelAdmin):
     ]
     change_form_template = "admin/routing/routingrule/change_form.html"
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        rule_loader.invalidate()  # this process routes with the edit at once; others within seconds
-
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         if request.method == "POST" and "_dryrun" in request.POST:
             return self._dry_run(request, object_id)

@@ -25,10 +25,6 @@ def _load():
 _cache = policy.cache("routing", _load)
 
 
-def invalidate():
-    _cache.clear()
-
-
 def cache():
     return _cache
 

@@ -6,7 +6,6 @@ import holidays
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from civicdesk.cases.models import Case, Department, Priority, Service
@@ -127,17 +126,6 @@ class Closure(models.Model):
         return f"{self.day} {self.name}"
 
 
-class PolicyQuerySet(models.QuerySet):
-    def for_case(self, service, priority):
-        """The most specific active policy: service and priority, then service, then priority, then any."""
-        candidates = (
-            self.filter(active=True)
-            .filter(Q(service=service) | Q(service__isnull=True))
-            .filter(Q(priority=priority) | Q(priority__isnull=True))
-        )
-        return min(candidates, key=lambda p: (p.service_id is None, p.priority is None, p.pk), default=None)
-
-
 class SLAPolicy(models.Model):
     name = models.CharField(_("name"), max_length=120)
     service = models.ForeignKey(
@@ -161,8 +149,6 @@ class SLAPolicy(models.Model):
     )
     at_risk_percent = models.PositiveSmallIntegerField(_("at risk after (% of the target)"), default=75)
     active = models.BooleanField(_("active"), default=True)
-
-    objects = PolicyQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("service-level policy")

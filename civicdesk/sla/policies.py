@@ -20,8 +20,7 @@ class Snapshot:
         self._pure = {}  # (calendar id, year) -> businesstime.Calendar
 
     def for_case(self, service_id, priority):
-        """The most specific active policy: service and priority, then service, then priority, then any
-        (the same choice as SLAPolicy.objects.for_case)."""
+        """The most specific active policy: service and priority, then service, then priority, then any."""
         candidates = [
             p for p in self.active if p.service_id in (service_id, None) and p.priority in (priority, None)
         ]

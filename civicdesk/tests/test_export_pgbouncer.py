@@ -74,3 +74,38 @@ def test_it_streams_an_export_through_pgbouncer_in_transaction_pooling(
         assert all(number in text for number in numbers)
     response = client.get(reverse("open-data-cases", args=["csv"]))
     assert sorted(r["number"] for r in rows(response)) == sorted(numbers)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_exports_one_snapshot_while_cases_change_between_batches(client, report, cast, monkeypatch):
+    """A case edited, added or deleted by someone else between two batches does not show up changed,
+    twice or missing: the export is the queue as it was when the export began."""
+    import threading
+
+    for n in range(6):
+        report(description=f"Hole {n}")
+    before = list(Case.objects.order_by("-updated_at", "-id").values_list("number", "description"))
+    monkeypatch.setattr(export, "ROWS_PER_FETCH", 2)
+    client.force_login(cast.root)
+    # Most recently updated first: an edit moves a case to the front, past the batches already read.
+    response = client.get(reverse("staff-export", args=["csv"]), {"status": "", "sort": "updated"})
+    chunks = iter(response.streaming_content)
+    head = [next(chunks), next(chunks)]  # the header row's chunk, then the first batch
+
+    def meanwhile():
+        try:
+            last = Case.objects.get(number=before[-1][0])
+            Case.objects.filter(pk=last.pk).update(description="Edited meanwhile")
+            actions.change_status(last, cast.root, "in_progress")
+            report(description="Reported meanwhile")
+            Case.objects.filter(number=before[-2][0]).delete()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=meanwhile)
+    thread.start()
+    thread.join()
+    exported = list(csv.DictReader(io.StringIO(b"".join([*head, *chunks]).decode())))
+    assert [(row["number"], row["description"]) for row in exported] == before
+    assert Case.objects.filter(description="Edited meanwhile").exists()  # the change did commit

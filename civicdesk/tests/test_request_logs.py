@@ -110,3 +110,28 @@ def test_it_logs_no_identifier_of_a_case_filed_any_way_in(
     text = json.dumps(ours)
     for private in (ways_in.PHONE, ways_in.EMAIL, "r@example.org", "(617) 555-0100", "Hole by the school"):
         assert private not in text, [line for line in ours if private in json.dumps(line)]
+
+
+def test_it_puts_the_task_id_and_path_on_the_task_start_and_finish_lines(db, json_lines):
+    result = logging_task.enqueue("bridges")
+    path = logging_task.module_path
+    lines = [
+        line
+        for line in json_lines()
+        if line["logger"] == "django.tasks" and str(result.id) in line["message"]
+    ]
+    assert len(lines) == 2  # started, then finished
+    assert [(line["task_id"], line["task_path"]) for line in lines] == [(str(result.id), path)] * 2
+    work = [line for line in json_lines() if line["message"] == "working on bridges"]
+    assert [(line["task_id"], line["task_path"]) for line in work] == [(str(result.id), path)]
+    log.info("after the task")
+    assert (json_lines()[-1]["task_id"], json_lines()[-1]["task_path"]) == ("-", "-")
+
+
+def test_it_keeps_the_task_id_and_path_a_worker_logs_before_the_task_starts(json_lines):
+    """django-tasks-redis logs "Task started" with the id and path as `extra`, before task_started."""
+    log.info(
+        "Task started", extra={"task_id": "0f1e2d3c", "task_path": "civicdesk.notify.tasks.deliver_message"}
+    )
+    assert json_lines()[-1]["task_id"] == "0f1e2d3c"
+    assert json_lines()[-1]["task_path"] == "civicdesk.notify.tasks.deliver_message"

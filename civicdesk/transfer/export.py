@@ -5,7 +5,10 @@ the last one of the batch before in the export's sort order (`WHERE (keys) > (la
 LIMIT n`, `cases.paging.seek`), encoded at once and sent as one chunk. No server-side cursor: one
 lives in a server connection across fetches, which PgBouncer's transaction pooling hands to other
 clients between statements (decision 39); every batch is a short query of its own, so memory stays
-bounded by one batch whatever the size of the export. PostgreSQL
+bounded by one batch whatever the size of the export. On PostgreSQL all the batches of an export
+are read in one REPEATABLE READ, READ ONLY transaction: a long export is one snapshot, so a case
+changed, added or removed while it runs is exported as it was when it started, never twice or
+skipped (a transaction, unlike a cursor, is what a transaction-pooled connection keeps). PostgreSQL
 formats the timestamps and reads the area names itself, byte for byte what the Python path (used
 on SQLite) writes; every export ends with the point (rounded in public ones) and the areas. Which
 fields go out, and how precise the point is, the disclosure policy says for each audience
@@ -17,11 +20,12 @@ import csv
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from django.db import connections
+from django.db import connections, transaction
 from django.db.models import CharField, Func, JSONField, Value
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import NullIf
@@ -193,15 +197,32 @@ def keyset_batches(queryset, values: list, keys) -> Iterator[list[list]]:
     ordered = queryset.order_by(*order_by(keys))
     width = len(values)
     last = None
-    while True:
-        page = ordered if last is None else ordered.filter(seek(keys, last))
-        rows = list(page.values_list(*values, *(key.field for key in keys))[:ROWS_PER_FETCH])
-        if not rows:
-            return
-        last = rows[-1][width:]
-        yield [list(row[:width]) for row in rows]
-        if len(rows) < ROWS_PER_FETCH:
-            return
+    with one_snapshot(queryset.db):
+        while True:
+            page = ordered if last is None else ordered.filter(seek(keys, last))
+            rows = list(page.values_list(*values, *(key.field for key in keys))[:ROWS_PER_FETCH])
+            if not rows:
+                return
+            last = rows[-1][width:]
+            yield [list(row[:width]) for row in rows]
+            if len(rows) < ROWS_PER_FETCH:
+                return
+
+
+@contextmanager
+def one_snapshot(alias):
+    """On PostgreSQL, a REPEATABLE READ, READ ONLY transaction for the reads inside (unless one is
+    open already: its own snapshot rules then). An export that stops half-way (the client went
+    away) closes its generator, which rolls this back. SQLite (one machine, small exports) reads
+    without: a read transaction held for a download's length stops its WAL checkpoints."""
+    connection = connections[alias]
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic(using=alias):
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+        yield
 
 
 _encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -14,9 +14,11 @@ rows would take hours. Instead, per batch of a few thousand records (one transac
   `INSERT ... SELECT ... ON CONFLICT (source, source_id) DO NOTHING` instead, so a concurrent import
   of the same file cannot duplicate a case; SQLite: `bulk_create`;
 - a large first import on PostgreSQL (no case at all yet) is one transaction instead, under an
-  exclusive lock on cases and events, with their secondary indexes and constraints set aside and
-  rebuilt at the end (see `indexes`): several times cheaper than maintaining them row by row, and
-  the city has no cases yet for anyone to miss while it runs;
+  exclusive lock on cases and events (and nothing else), with their secondary indexes and
+  constraints set aside and rebuilt at the end (`lib.indexes`): several times cheaper than
+  maintaining them row by row, and the city has no cases yet for anyone to miss while it runs;
+- services and departments are created on first sight outside any load's transaction, each
+  committed at once, so policy (and the policy version row) is never locked for a whole import;
 - each case gets a SUBMITTED event at its creation time and, unless it is still new, a STATUS event
   at its closing time (finished cases) or last update (active ones), by "Import from <source>".
 
@@ -42,11 +44,10 @@ from civicdesk.areas import locate
 from civicdesk.cases.actions import next_numbers
 from civicdesk.cases.models import Case, CaseEvent, Department, EventKind, Priority, Service
 from civicdesk.cases.workflow import FINISHED, Status
-from civicdesk.lib import metrics
+from civicdesk.lib import indexes, metrics
 from civicdesk.lib.bulk import EVENT_FIELDS, Table, dumps, tracking_tokens
 from civicdesk.lib.geo import cell_for
 
-from . import indexes
 from .convert import Converter, Record, RowError
 from .copytext import NULL, template, text
 from .mapping import Mapping, slug_for
@@ -55,10 +56,10 @@ from .readers import BadRecord
 BATCH = 5000
 # A first import of at least this many bytes loads in one transaction with indexes built at the end.
 BULK_BYTES = 16 << 20
+# The only tables a bulk load locks. Only their foreign keys to each other are set aside: dropping
+# one to services, departments or users would lock that table (ACCESS EXCLUSIVE) for the whole load,
+# stopping submissions, policy edits and sign-ins. Those stay, checked per statement.
 BULK_TABLES = ("cases_case", "cases_caseevent")
-# Foreign keys to these are set aside too. Not to users: their columns are empty in imported rows,
-# which PostgreSQL checks for nothing, and the lock would stop everyone signing in.
-BULK_REFERENCED = (*BULK_TABLES, "cases_service", "cases_department")
 CASE_COLUMNS = (
     *("id", "number", "description", "latitude", "longitude", "geo_cell", "address", "status"),
     *("status_reason", "priority", "channel", "department_id", "service_id", "areas", "source_id"),
@@ -127,17 +128,13 @@ class Catalog:
 
     def __init__(self, mapping: Mapping):
         self.mapping = mapping
-        self.through = None  # runs the database look-ups elsewhere (the bulk load's connection)
         self.departments = {}  # source value -> (id, code) or (None, None)
         self.services = {}  # source value -> (id, (default department id, code), default priority)
 
     def department(self, key, name):
         if key not in self.departments:
-            self.departments[key] = self._call(self._department, key, name) if key else (None, None)
+            self.departments[key] = self._department(key, name) if key else (None, None)
         return self.departments[key]
-
-    def _call(self, function, *args):
-        return function(*args) if self.through is None else self.through(function, *args)
 
     def _department(self, key, name):
         rule = self.mapping.departments.get(key, {})
@@ -152,7 +149,7 @@ class Catalog:
     def service(self, key, name, department_id):
         """(id, (default department id, code), priority); RowError when unmapped and creating is off."""
         if key not in self.services:
-            self.services[key] = self._call(self._service, key, name, department_id)
+            self.services[key] = self._service(key, name, department_id)
         found = self.services[key]
         if found is None:
             raise RowError(_("no service is mapped to “%(value)s”") % {"value": key[:60]})
@@ -239,7 +236,8 @@ class Importer:
         elif self.threaded:
             # Python reads and converts the next batch while PostgreSQL stores this one. The writer
             # has its own connection, so it only sees committed services and departments: never
-            # inside a caller's transaction (then each batch is written in turn).
+            # inside a caller's transaction (then each batch is written in turn). This thread's
+            # connection creates them, committed at once, even during a bulk load.
             with ThreadPoolExecutor(max_workers=1) as self.writer:
                 try:
                     self._read_threaded(reader)
@@ -249,10 +247,7 @@ class Importer:
             self._read(reader)
 
     def _read_threaded(self, reader):
-        if self.bulk and self.writer.submit(self._begin_bulk).result():
-            # Services and departments are locked by the load: look them up on its connection.
-            self.catalog.through = lambda function, *args: self.writer.submit(function, *args).result()
-        elif self.bulk:
+        if self.bulk and not self.writer.submit(self._begin_bulk).result():
             # Another import filled the table while this one waited for the lock: import normally.
             self.bulk = False
             self.first_new_id = (Case.objects.aggregate(last=Max("id"))["last"] or 0) + 1
@@ -272,18 +267,26 @@ class Importer:
         """In the writer thread: open the load's one transaction; False if cases exist after all."""
         self.bulk_block = transaction.atomic()
         self.bulk_block.__enter__()
+        try:
+            return self._set_up_bulk()
+        except BaseException as error:
+            self.bulk_block.__exit__(type(error), error, error.__traceback__)
+            raise
+
+    def _set_up_bulk(self):
         with connection.cursor() as cursor:
             # Concurrent imports wait here; the next one finds the cases and skips them.
-            cursor.execute(f"LOCK TABLE {', '.join(BULK_REFERENCED)} IN ACCESS EXCLUSIVE MODE")
+            cursor.execute(f"LOCK TABLE {', '.join(BULK_TABLES)} IN ACCESS EXCLUSIVE MODE")
             cursor.execute("SELECT EXISTS (SELECT 1 FROM cases_case)")
             if cursor.fetchone()[0]:
                 self.bulk_block.__exit__(None, None, None)
                 return False
             cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            # The foreign keys kept (to users) are checked per statement, not queued for the commit:
-            # an index cannot be built on a table with checks pending.
+            # The foreign keys kept (to services, departments, users) are checked per statement, not
+            # queued for the commit: an index cannot be built on a table with checks pending.
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            self.restore = indexes.set_aside(cursor, BULK_TABLES, BULK_REFERENCED, connection.ops.quote_name)
+        # The unique index on (source, source_id) stays: the COPY's conflicts and ON CONFLICT need it.
+        indexes.set_aside(connection, BULK_TABLES, references=BULK_TABLES, keep_unique=True)
         return True
 
     def _end_bulk(self, failed):
@@ -292,10 +295,8 @@ class Importer:
             self.bulk_block.__exit__(RuntimeError, RuntimeError("import failed"), None)
             return
         try:
+            indexes.restore(connection, workers=1, memory="256MB")  # in this transaction, in turn
             with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL maintenance_work_mem TO '256MB'")
-                for statement in self.restore:
-                    cursor.execute(statement)
                 cursor.execute(f"ANALYZE {', '.join(BULK_TABLES)}")
         except BaseException as error:
             self.bulk_block.__exit__(type(error), error, error.__traceback__)

@@ -2,8 +2,10 @@
 
 import re
 import threading
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.db import connection, connections
 from django.utils import timezone
 
@@ -119,3 +121,62 @@ def test_it_creates_a_year_sequence_once_under_concurrency(db):
     for thread in threads:
         thread.join(GUARD)
     assert sorted(got) == [numbers.format_number(year, n) for n in range(1, 101)]
+
+
+def _sequence_exists(year):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT to_regclass(%s) IS NOT NULL", [numbers.sequence_name(year)])
+        return cursor.fetchone()[0]
+
+
+@pytest.fixture
+def far_years():
+    """Two years no other test numbers in, without sequences, forgotten by this process before and after."""
+    years = (2040, 2041)
+
+    def drop():
+        with connection.cursor() as cursor:
+            for year in years:
+                cursor.execute(f"DROP SEQUENCE IF EXISTS {numbers.sequence_name(year)}")
+        numbers.forget_known_sequences()
+
+    drop()
+    yield years
+    drop()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_creates_next_years_sequence_in_december_so_new_year_pays_no_ddl(cast, far_years, monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    this_year, next_year = far_years
+    with time_machine.travel(datetime(this_year, 11, 30, 23, tzinfo=UTC), tick=False):
+        call_command("sla_watch", "--once", stdout=StringIO())
+    assert not _sequence_exists(next_year)  # not before December
+    with time_machine.travel(datetime(this_year, 12, 1, 0, 5, tzinfo=UTC), tick=False):
+        call_command("sla_watch", "--once", stdout=StringIO())
+    assert _sequence_exists(next_year)
+    created = []
+    monkeypatch.setattr(numbers, "create_sequence", lambda year, using="default": created.append(year))
+    with time_machine.travel(datetime(next_year, 1, 1, 0, 0, 1, tzinfo=UTC), tick=False):
+        case = submit(cast)
+    assert case.number == numbers.format_number(next_year, 1)
+    assert created == []  # the first case of the year created no sequence
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_it_prepares_next_year_on_a_process_first_number_in_december(far_years):
+    this_year, next_year = far_years
+    with time_machine.travel(datetime(this_year, 12, 20, 9, tzinfo=UTC), tick=False):
+        assert numbers.next_numbers(1, this_year) == [numbers.format_number(this_year, 1)]
+    assert _sequence_exists(next_year)
+    # Without it, the first use still creates the sequence (the fallback).
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP SEQUENCE {numbers.sequence_name(next_year)}")
+    numbers.forget_known_sequences()
+    with time_machine.travel(datetime(next_year, 1, 2, 9, tzinfo=UTC), tick=False):
+        assert numbers.next_numbers(2, next_year) == [numbers.format_number(next_year, n) for n in (1, 2)]

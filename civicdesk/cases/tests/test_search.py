@@ -5,7 +5,7 @@ import math
 import pytest
 from django.db import connection
 
-from civicdesk.cases import actions
+from civicdesk.cases import actions, numbers
 from civicdesk.cases.models import Case
 from civicdesk.cases.search import ensure_search_schema, search_cases, search_terms
 
@@ -162,3 +162,14 @@ def test_it_looks_up_a_whole_case_number_exactly(cast, cases):
     other = submit(cast, f"See also {cases['oak'].number}")
     assert found(cases["oak"].number) == {cases["oak"].number}
     assert other.number not in found(cases["oak"].number)
+
+
+def test_it_looks_up_a_seven_digit_case_number_exactly(cast, cases):
+    """The millionth case of a year has a seventh digit (numbers.format_number)."""
+    millionth = cases["lamp"]
+    millionth.number = numbers.format_number(2026, 1_000_001)
+    millionth.save(update_fields=["number"])
+    assert millionth.number == "26-1000001"
+    mention = submit(cast, "Same as 26-1000001 and 1000001")
+    assert found("26-1000001") == {"26-1000001"}  # the number, not the words of a case quoting it
+    assert mention.number in found("1000001")

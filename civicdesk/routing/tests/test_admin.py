@@ -49,3 +49,23 @@ def test_it_saves_a_rule_and_refuses_a_missing_area(client, cast):
 def test_it_keeps_the_admin_for_administrators(client, cast):
     client.force_login(cast.dave)
     assert client.get(reverse("admin:routing_routingrule_changelist")).status_code == 302
+
+
+def test_it_routes_with_a_rule_saved_in_the_admin_at_once_in_this_process(client, cast, settings):
+    """No other process's interval to wait for: the save bumps the policy version in its own
+    transaction and clears this process's cached rules (cases.policy)."""
+    settings.POLICY_REFRESH_SECONDS = 3600  # a cached copy would be kept for an hour
+
+    def submit():
+        return actions.submit_case(service=cast.pothole, description="Hole", answers={"depth": "deep"})
+
+    assert submit().department == cast.public_works  # the rules are now cached
+    client.force_login(cast.root)
+    response = client.post(reverse("admin:routing_routingrule_add"), rule_form(cast))
+    assert response.status_code == 302
+    assert submit().department == cast.parks
+    rule = RoutingRule.objects.get()
+    change = reverse("admin:routing_routingrule_change", args=[rule.pk])
+    response = client.post(change, rule_form(cast, services=[cast.tree.pk]))  # a many-to-many change
+    assert response.status_code == 302
+    assert submit().department == cast.public_works

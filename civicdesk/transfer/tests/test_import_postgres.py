@@ -107,5 +107,53 @@ def test_a_failed_bulk_load_keeps_nothing_and_leaves_the_indexes(shared_data):
         importer.run(reader_for(path, "csv", file, importer.columns))
     assert importer.result.imported > 0  # batches were written before the interruption...
     assert not Case.objects.exists() and not CaseEvent.objects.exists()  # ...and rolled back
-    assert not Service.objects.filter(group="NYC 311").exists()
+    # Services were created outside the load's transaction (it locks only the case tables): they
+    # stay, inactive, for the next attempt.
+    assert Service.objects.filter(group="NYC 311").exists()
+    assert not Service.objects.filter(group="NYC 311", active=True).exists()
     assert schema() == before
+
+
+class EditPolicyAfter:
+    """A progress display that, once `rows` records are read, edits policy on another connection
+    (services, departments, hence the policy version row) under a lock timeout, and keeps the outcome."""
+
+    def __init__(self, rows):
+        self.rows, self.outcome = rows, None
+
+    def update(self, rows, reader, final=False):
+        if rows >= self.rows and self.outcome is None:
+            thread = threading.Thread(target=self._edit)
+            thread.start()
+            thread.join()
+
+    def _edit(self):
+        from django.db import transaction
+
+        from civicdesk.cases.models import Department
+
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '5s'")
+                department = Department.objects.create(code="edited-meanwhile", name="Edited meanwhile")
+                Service.objects.filter(group="NYC 311").update(description="edited meanwhile")
+                Service.objects.create(
+                    code="edited-meanwhile", name="Edited meanwhile", default_department=department
+                )
+            self.outcome = "edited"
+        except Exception as error:  # noqa: BLE001 - the test shows what the edit got
+            self.outcome = error
+        finally:
+            connection.close()
+
+
+def test_a_bulk_load_locks_only_the_case_tables(shared_data):
+    path = shared_data / "nyc311-100.csv"
+    progress = EditPolicyAfter(60)
+    importer = Importer(load("nyc311"), Report(io.StringIO()), batch=7, progress=progress, bulk=True)
+    with path.open("rb") as file:
+        importer.run(reader_for(path, "csv", file, importer.columns))
+    assert importer.bulk  # the load ran as one transaction...
+    assert progress.outcome == "edited"  # ...and policy could be edited while it ran
+    assert importer.result.imported == Case.objects.count() == 100
+    assert Service.objects.filter(description="edited meanwhile").exists()

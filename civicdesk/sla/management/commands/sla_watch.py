@@ -2,6 +2,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
+from civicdesk.cases import numbers
 from civicdesk.sla.watch import sweep
 
 
@@ -14,6 +15,8 @@ class Command(BaseCommand):
 
     def handle(self, *args, once=False, interval=30, **options):
         while True:
+            # Periodic upkeep that must not wait for a submission: next year's case-number sequence.
+            numbers.prepare_next_year()
             fired = sweep()
             if fired or once:
                 self.stdout.write(f"fired {fired} escalation steps")
