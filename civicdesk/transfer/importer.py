@@ -28,12 +28,15 @@ case belongs to CivicDesk's staff, and the source's later edits must not overwri
 """
 
 import csv
+import multiprocessing
 import sys
 import time
 from collections import defaultdict, deque
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
+from queue import Empty
 
 from django.db import connection, transaction
 from django.db.models import Max
@@ -109,11 +112,12 @@ class Progress:
         self.every = 0.5 if self.tty else 10.0
         self.started = self.shown = time.monotonic()
 
-    def update(self, rows, reader, final=False):
+    def update(self, rows, position, final=False):
+        """`rows` read so far, `position` bytes of the file."""
         now = time.monotonic()
         if not final and now - self.shown < self.every:
             return
-        self.shown, position = now, reader.position  # a file's tell() costs: only when drawn
+        self.shown = now
         rate = rows / max(now - self.started, 1e-9)
         share = f"{100 * position / self.size:5.1f}%  " if self.size else ""
         text = f"{share}{rows:>12,} rows  {rate:>10,.0f} rows/s"
@@ -231,29 +235,34 @@ class Importer:
     def _run(self, reader):
         if self.dry_run:  # the real thing in one transaction, rolled back
             with transaction.atomic():
-                self._read(reader)
+                self._read(reader, self._batches(reader))
                 transaction.set_rollback(True)
         elif self.threaded:
-            # Python reads and converts the next batch while PostgreSQL stores this one. The writer
-            # has its own connection, so it only sees committed services and departments: never
-            # inside a caller's transaction (then each batch is written in turn). This thread's
-            # connection creates them, committed at once, even during a bulk load.
-            with ThreadPoolExecutor(max_workers=1) as self.writer:
+            # Three at once: a second process reads and converts the next batches, this one turns a
+            # batch into COPY text while PostgreSQL stores the one before, on the writer thread's own
+            # connection. That connection only sees committed services and departments: never inside
+            # a caller's transaction (then each batch is written in turn). This thread's connection
+            # creates them, committed at once, even during a bulk load. The process is forked before
+            # the writer thread starts.
+            with (
+                converted_elsewhere(self, reader) as batches,
+                ThreadPoolExecutor(max_workers=1) as self.writer,
+            ):
                 try:
-                    self._read_threaded(reader)
+                    self._read_threaded(reader, batches)
                 finally:
                     self.writer.submit(connection.close)  # the writer thread's own connection
         else:
-            self._read(reader)
+            self._read(reader, self._batches(reader))
 
-    def _read_threaded(self, reader):
+    def _read_threaded(self, reader, batches):
         if self.bulk and not self.writer.submit(self._begin_bulk).result():
             # Another import filled the table while this one waited for the lock: import normally.
             self.bulk = False
             self.first_new_id = (Case.objects.aggregate(last=Max("id"))["last"] or 0) + 1
             self.look_up_first = Case.objects.filter(source=self.mapping.source).exists()
         try:
-            self._read(reader)
+            self._read(reader, batches)
             while self.pending:
                 self._settle(*self._written(self.pending.popleft()))
         except BaseException:
@@ -303,32 +312,40 @@ class Importer:
             raise
         self.bulk_block.__exit__(None, None, None)
 
-    def _read(self, reader):
-        records, seen = [], 0
+    def _read(self, reader, batches):
+        for seen, records, failures, position, fallback_lines in batches:
+            for failure in failures:
+                self._fail(*failure)
+            if records:
+                self._store(records)
+            self.rows_done.update(seen)
+            reader.fallback_lines = fallback_lines
+            if self.progress is not None:
+                self.progress.update(seen, position)
+        if self.progress is not None:
+            self.progress.update(seen, position, final=True)
+
+    def _batches(self, reader):
+        """Read and convert: per batch of records, (rows read so far, records, failures as
+        (line, source id, reason), bytes read, lines not UTF-8). The last one may be empty."""
+        records, failures, seen = [], [], 0
         for line, values in reader:
             seen += 1
-            record = self._convert(line, values)
-            if record is not None:
-                records.append(record)
+            converted = self._convert(line, values)
+            (records if isinstance(converted, Record) else failures).append(converted)
             if len(records) >= self.batch:
-                self._store(records)
-                records = []
-                self.rows_done.update(seen)
-            if self.progress is not None:
-                self.progress.update(seen, reader)
-        if records:
-            self._store(records)
-        self.rows_done.update(seen)
-        if self.progress is not None:
-            self.progress.update(seen, reader, final=True)
+                yield seen, records, failures, reader.position, reader.fallback_lines
+                records, failures = [], []
+        yield seen, records, failures, reader.position, reader.fallback_lines
 
     def _convert(self, line, values):
+        """A Record, or why the row cannot be one: (line, source id, reason)."""
         if isinstance(values, BadRecord):
-            return self._fail(line, "", values.reason)
+            return line, "", values.reason
         try:
             return self.converter.convert(line, values)
         except RowError as error:
-            return self._fail(line, self.converter.value(values, "id"), str(error))
+            return line, self.converter.value(values, "id"), str(error)
 
     def _fail(self, line, source_id, reason, outcome=FAILED):
         self.report.add(line, source_id, outcome, reason)
@@ -633,6 +650,53 @@ class Importer:
                     chunk = []
             if chunk:
                 copy.write("".join(chunk))
+
+
+@contextmanager
+def converted_elsewhere(importer, reader):
+    """The importer's batches (`Importer._batches`), read and converted in a forked process and
+    handed over through a bounded queue (two batches ahead: memory stays constant). Conversion
+    needs no database; the child never touches this process's connections, and leaves with
+    `os._exit`, as multiprocessing's forked children do, so none is closed under the parent."""
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue(maxsize=2)
+    child = context.Process(target=_send_batches, args=(importer, reader, queue), daemon=True)
+    child.start()
+    try:
+        yield _received(queue, child)
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        queue.close()
+
+
+def _send_batches(importer, reader, queue):
+    try:
+        for batch in importer._batches(reader):
+            queue.put(batch)
+    except BaseException as error:  # noqa: BLE001 - raised again in the importing process
+        queue.put(error)
+    else:
+        queue.put(None)
+
+
+def _received(queue, child):
+    while True:
+        try:
+            item = queue.get(timeout=1)
+        except Empty:
+            if child.is_alive():
+                continue
+            try:  # it may have sent its last words just before it ended
+                item = queue.get_nowait()
+            except Empty:
+                raise RuntimeError(f"the converting process ended ({child.exitcode})") from None
+        if item is None:
+            return
+        if isinstance(item, BaseException):
+            raise item
+        yield item
 
 
 def _copy_json(value):

@@ -94,7 +94,7 @@ class StopAfter:
     def __init__(self, rows):
         self.rows = rows
 
-    def update(self, rows, reader, final=False):
+    def update(self, rows, position, final=False):
         if rows >= self.rows:
             raise KeyboardInterrupt
 
@@ -114,6 +114,19 @@ def test_a_failed_bulk_load_keeps_nothing_and_leaves_the_indexes(shared_data):
     assert schema() == before
 
 
+def test_it_fails_cleanly_when_the_converting_process_dies(shared_data, monkeypatch):
+    import os
+
+    monkeypatch.setattr(Importer, "_batches", lambda self, reader: os._exit(3))  # in the forked child
+    before = schema()
+    path = shared_data / "nyc311-100.csv"
+    importer = Importer(load("nyc311"), Report(io.StringIO()), batch=7, bulk=True)
+    with path.open("rb") as file, pytest.raises(RuntimeError, match=r"converting process ended \(3\)"):
+        importer.run(reader_for(path, "csv", file, importer.columns))
+    assert not Case.objects.exists()
+    assert schema() == before  # the bulk load was rolled back, its indexes back in place
+
+
 class EditPolicyAfter:
     """A progress display that, once `rows` records are read, edits policy on another connection
     (services, departments, hence the policy version row) under a lock timeout, and keeps the outcome."""
@@ -121,7 +134,7 @@ class EditPolicyAfter:
     def __init__(self, rows):
         self.rows, self.outcome = rows, None
 
-    def update(self, rows, reader, final=False):
+    def update(self, rows, position, final=False):
         if rows >= self.rows and self.outcome is None:
             thread = threading.Thread(target=self._edit)
             thread.start()

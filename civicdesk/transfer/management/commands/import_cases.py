@@ -46,8 +46,8 @@ class Command(BaseCommand):
             choices=["auto", "always", "never"],
             default="auto",
             help=(
-                "PostgreSQL: load in one transaction, locking cases, services and departments, with "
-                "indexes built at the end (auto: a file of 16 MB or more into a database without cases)."
+                "PostgreSQL: load in one transaction, locking the case tables, with their indexes built at "
+                "the end (auto: a file of 16 MB or more into a database without cases)."
             ),
         )
 
