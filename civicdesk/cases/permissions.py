@@ -30,6 +30,9 @@ ACTION_ROLES = {
     "transfer": {A, SU, AD},
     "view_contact": {A, SU, AD},
     "create_for_caller": {A, SU, AD},
+    # the resident directory: its pages show contact details, so the same roles as view_contact
+    "view_residents": {A, SU, AD},
+    "manage_residents": {A, SU, AD},
 }
 STAFF_ACTIONS = sorted(ACTION_ROLES)
 
