@@ -20,3 +20,14 @@ def e164(raw, region="US"):
     if reason != phonenumbers.ValidationResult.IS_POSSIBLE or number.extension:
         return text
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def readable(value):
+    """An E.164 number as people write it ("+1 617-555-0100"); anything else unchanged."""
+    if not (value or "").startswith("+"):
+        return value
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException:
+        return value
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

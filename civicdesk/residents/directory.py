@@ -55,7 +55,7 @@ def find(*, email=None, phone=None, account=None):
     When several do, the account's holder wins, then the oldest: staff can merge the others."""
     if account is not None and (resident := Resident.objects.filter(account=account).first()):
         return resident
-    points = _wanted_points(email, phone, None)
+    points = _wanted_points(email, phone, account)
     if not points:
         return None
     holder = ContactPoint.objects.filter(_points_filter(points)).order_by("resident_id")
@@ -95,12 +95,14 @@ def _complete(resident, points, account, name, language, source):
         ResidentEvent.objects.create(
             resident=resident, kind=ResidentEventKind.CREATED, changes={"source": source}
         )
-    elif account is not None and resident.account_id is None and not _has_account(account):
-        resident.account = account
-        resident.updated_at = timezone.now()
-        resident.save(update_fields=["account", "updated_at"])
-    taken = set(ContactPoint.objects.filter(_points_filter(points)).values_list("kind", "value"))
-    new = [(kind, value) for kind, value in points if (kind, value) not in taken]
+        new = points  # all of them: one already taken means another request won, and we retry
+    else:
+        if account is not None and resident.account_id is None and not _has_account(account):
+            resident.account = account
+            resident.updated_at = timezone.now()
+            resident.save(update_fields=["account", "updated_at"])
+        taken = set(ContactPoint.objects.filter(_points_filter(points)).values_list("kind", "value"))
+        new = [(kind, value) for kind, value in points if (kind, value) not in taken]
     ContactPoint.objects.bulk_create(
         ContactPoint(resident=resident, kind=kind, value=value, source=source[:64]) for kind, value in new
     )
