@@ -93,7 +93,7 @@ class ContactPoint(models.Model):
         Resident, models.CASCADE, related_name="contact_points", verbose_name=_("resident")
     )
     kind = models.CharField(_("kind"), max_length=10, choices=ContactKind.choices)
-    value = models.CharField(_("value"), max_length=254, help_text=_("Normalised: see directory.normalise."))
+    value = models.CharField(_("value"), max_length=254)  # normalised: see directory.normalise
     verified = models.BooleanField(_("verified"), default=False)
     source = models.CharField(_("source"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
