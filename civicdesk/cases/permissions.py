@@ -30,11 +30,15 @@ ACTION_ROLES = {
     "transfer": {A, SU, AD},
     "view_contact": {A, SU, AD},
     "create_for_caller": {A, SU, AD},
-    # the resident directory: its pages show contact details, so the same roles as view_contact
-    "view_residents": {A, SU, AD},
-    "manage_residents": {A, SU, AD},
 }
 STAFF_ACTIONS = sorted(ACTION_ROLES)
+# Actions on the resident directory, not on a case. Its pages show contact details, so the roles
+# are view_contact's; merging is for the same people, who call residents back.
+DIRECTORY_ROLES = {
+    "view_residents": ACTION_ROLES["view_contact"],
+    "manage_residents": ACTION_ROLES["view_contact"],
+}
+ROLES = {**ACTION_ROLES, **DIRECTORY_ROLES}
 
 
 def can_see(user, case):
@@ -46,7 +50,7 @@ def can_see(user, case):
 
 
 def can(user, action, case=None):
-    if not (user.is_authenticated and user.is_city_staff) or user.role not in ACTION_ROLES[action]:
+    if not (user.is_authenticated and user.is_city_staff) or user.role not in ROLES[action]:
         return False
     return case is None or can_see(user, case)
 
