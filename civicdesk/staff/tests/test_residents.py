@@ -136,3 +136,22 @@ def test_intake_finds_the_callers_resident_by_phone(client, cast, rita):
     text = page_text(response)
     assert reverse("staff-resident", args=[sms.pk]) in text
     assert "Fallen tree" in text  # the open SMS case, found by its E.164 number
+
+
+def test_merging_a_resident_into_itself_is_refused_before_the_confirmation(client, cast, rita):
+    mail, _sms = rita
+    client.force_login(cast.erin)
+    response = client.post(reverse("staff-resident-merge", args=[mail.pk]), {"other": mail.pk})
+    assert response.status_code == 400 and 'name="confirm"' not in page_text(response)
+    assert "A resident cannot be merged into itself." in page_text(response)
+
+
+def test_a_merged_residents_page_points_to_the_resident_it_was_merged_into(client, cast, rita):
+    mail, sms = rita
+    actions.merge(cast.erin, sms, mail)
+    client.force_login(cast.erin)
+    client.cookies.load({"django_language": "es"})
+    text = page_text(client.get(reverse("staff-resident", args=[sms.pk])))
+    assert "Esta ficha se combinó con el" in text
+    assert f'href="{reverse("staff-resident", args=[mail.pk])}"' in text
+    assert "Combinar un duplicado" not in text  # a merged record takes no merges

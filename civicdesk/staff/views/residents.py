@@ -88,6 +88,9 @@ def merge_resident(request, pk):
         source = Resident.objects.filter(pk=form.cleaned_data["other"]).first()
         if source is None:
             form.add_error("other", _("There is no resident with this number."))
+        elif source.pk == target.pk:
+            form.add_error("other", _("A resident cannot be merged into itself."))
+            source = None
     if source is None:
         return render_page(request, "staff/resident.html", _context(request, target, form), status=400)
     if request.POST.get("confirm") != "yes":
