@@ -55,9 +55,13 @@ def list_residents(request):
 @staff_required
 def show_resident(request, pk):
     _require(request.user, "view_residents")
-    resident = _resident(pk)
+    return _show(request, _resident(pk), MergeForm())
+
+
+def _show(request, resident, merge_form, status=200):
+    """The resident's page; showing it is recorded, as every showing of contact details is."""
     actions.record_contact_view(request.user, [resident])
-    return render_page(request, "staff/resident.html", _context(request, resident, MergeForm()))
+    return render_page(request, "staff/resident.html", _context(request, resident, merge_form), status=status)
 
 
 def _context(request, resident, merge_form):
@@ -92,7 +96,7 @@ def merge_resident(request, pk):
             form.add_error("other", _("A resident cannot be merged into itself."))
             source = None
     if source is None:
-        return render_page(request, "staff/resident.html", _context(request, target, form), status=400)
+        return _show(request, target, form, status=400)
     if request.POST.get("confirm") != "yes":
         actions.record_contact_view(request.user, [source])
         context = {"resident": target, "source": source, "section": "residents"}
@@ -103,7 +107,7 @@ def merge_resident(request, pk):
     except ValidationError as error:
         for message in error.messages:
             form.add_error(None, message)
-        return render_page(request, "staff/resident.html", _context(request, target, form), status=400)
+        return _show(request, target, form, status=400)
     messages.success(request, _("Resident %(source)s was merged into this one.") % {"source": source.pk})
     return redirect("staff-resident", target.pk)
 
