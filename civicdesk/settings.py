@@ -37,6 +37,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver"
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
 CITY_NAME = os.environ.get("CITY_NAME", "Riverton")
+# Where a phone number typed without a country code is read (ISO 3166 code): "617-555-0100" is
+# stored as "+16175550100" with "US".
+PHONE_REGION = os.environ.get("PHONE_REGION", "US")
 # Where phone numbers written without a country code are read as local (ISO 3166 code), for masking
 # them in what the public sees.
 PHONE_REGION = os.environ.get("PHONE_REGION", "US")
@@ -63,6 +66,7 @@ INSTALLED_APPS = [
     "civicdesk.areas",
     "civicdesk.routing",
     "civicdesk.sla",
+    "civicdesk.residents",
     "civicdesk.portal",
     "civicdesk.staff",
     "civicdesk.webhooks",

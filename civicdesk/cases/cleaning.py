@@ -3,11 +3,13 @@ keyed by the field, so forms and APIs can show the message in the right place. N
 
 import math
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.utils.translation import gettext as _
 
 from civicdesk.lib.geo import valid_coordinates
+from civicdesk.lib.phones import e164
 
 from .models import Priority
 
@@ -69,6 +71,16 @@ def email(value, field):
         except ValidationError:
             raise ValidationError({field: _("Enter a valid e-mail address.")}) from None
     return address
+
+
+MAX_PHONE = 32  # the column size
+
+
+def phone(value):
+    """A phone number in E.164 ("+16175550100"), national numbers read in settings.PHONE_REGION.
+    What does not parse (a local number without area code, an extension, letters) is kept as typed:
+    the case still carries it, but the resident directory cannot match it to other spellings."""
+    return e164(value, settings.PHONE_REGION)[:MAX_PHONE]
 
 
 def priority(value, default=None):

@@ -7,6 +7,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from civicdesk.lib.phones import e164
+
 from .workflow import ACTIVE, Status
 
 
@@ -338,6 +340,15 @@ class Case(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.service}"
+
+    def save(self, *args, **kwargs):
+        # Every channel stores the reporter's phone in E.164 (as typed when it does not parse), so
+        # the resident directory finds a person's cases by one indexed value. Here rather than in
+        # each caller: submit_case, the admin and the importer all save through this method. No query.
+        fields = kwargs.get("update_fields")
+        if self.reporter_phone and (self._state.adding or (fields and "reporter_phone" in fields)):
+            self.reporter_phone = e164(self.reporter_phone, settings.PHONE_REGION)[:32]
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("portal-track", args=[self.tracking_token])

@@ -32,6 +32,13 @@ ACTION_ROLES = {
     "create_for_caller": {A, SU, AD},
 }
 STAFF_ACTIONS = sorted(ACTION_ROLES)
+# Actions on the resident directory, not on a case. Its pages show contact details, so the roles
+# are view_contact's; merging is for the same people, who call residents back.
+DIRECTORY_ROLES = {
+    "view_residents": ACTION_ROLES["view_contact"],
+    "manage_residents": ACTION_ROLES["view_contact"],
+}
+ROLES = {**ACTION_ROLES, **DIRECTORY_ROLES}
 
 
 def can_see(user, case):
@@ -43,7 +50,7 @@ def can_see(user, case):
 
 
 def can(user, action, case=None):
-    if not (user.is_authenticated and user.is_city_staff) or user.role not in ACTION_ROLES[action]:
+    if not (user.is_authenticated and user.is_city_staff) or user.role not in ROLES[action]:
         return False
     return case is None or can_see(user, case)
 

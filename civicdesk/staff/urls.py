@@ -1,6 +1,6 @@
 from django.urls import path
 
-from .views import case, export, intake, queue
+from .views import case, export, intake, queue, residents
 
 urlpatterns = [
     path("", queue.show_queue, name="staff-queue"),
@@ -21,4 +21,9 @@ urlpatterns = [
     path("cases/<str:number>/merge/search/", case.find_merge_target, name="staff-merge-search"),
     path("cases/<str:number>/attach/", case.attach_photo, name="staff-attach"),
     path("cases/<str:number>/contact/", case.show_contact, name="staff-contact"),
+    path("cases/<str:number>/resident/", residents.open_for_case, name="staff-case-resident"),
+    path("residents/", residents.list_residents, name="staff-residents"),
+    path("residents/<int:pk>/", residents.show_resident, name="staff-resident"),
+    path("residents/<int:pk>/merge/", residents.merge_resident, name="staff-resident-merge"),
+    path("residents/<int:pk>/merges/<int:event_id>/undo/", residents.undo_merge, name="staff-resident-undo"),
 ]

@@ -2,6 +2,7 @@ from django import template
 
 from civicdesk.cases.models import localized as _localized
 from civicdesk.cases.workflow import Status
+from civicdesk.lib.phones import readable
 
 register = template.Library()
 
@@ -18,3 +19,9 @@ def status_label(value):
         return Status(value).label
     except ValueError:
         return value
+
+
+@register.filter
+def phone(value):
+    """`{{ case.reporter_phone|phone }}`: a stored E.164 number as people write it."""
+    return readable(value)

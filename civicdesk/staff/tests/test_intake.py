@@ -32,7 +32,7 @@ def test_it_creates_a_phone_case_for_the_caller(client, cast):
     response = client.post(reverse("staff-intake"), call())
     case = Case.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("staff-case", args=[case.number])
-    assert case.channel == Channel.PHONE and case.reporter_phone == "(617) 555-0199"
+    assert case.channel == Channel.PHONE and case.reporter_phone == "+16175550199"  # stored in E.164
     assert case.reporter_email == "carl@example.org" and case.language == "es"
     assert case.attributes == {"depth": "deep", "width_cm": 40}
     assert CaseEvent.objects.get(case=case, kind=EventKind.SUBMITTED).actor == cast.erin

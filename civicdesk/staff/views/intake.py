@@ -11,9 +11,10 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from civicdesk.cases import actions, permissions
+from civicdesk.cases import actions, cleaning, permissions
 from civicdesk.cases.forms import add_action_errors
 from civicdesk.cases.models import Service
+from civicdesk.residents import directory
 
 from ..forms import CallerLookupForm, IntakeForm
 from .base import _visible_cases, render_page, staff_required
@@ -87,9 +88,24 @@ def _submit(request, form):
 
 
 def _render(request, form, data, status=200):
-    earlier = earlier_cases(request, data.get("reporter_phone"), data.get("reporter_email"))
-    context = {"form": form, "earlier": earlier, "section": "intake"}
+    phone, email = data.get("reporter_phone"), data.get("reporter_email")
+    earlier = earlier_cases(request, phone, email)
+    context = {
+        "form": form,
+        "earlier": earlier,
+        "resident": _resident(request, phone, email),
+        "section": "intake",
+    }
     return render_page(request, TEMPLATE, context, status=status)
+
+
+def _resident(request, phone, email):
+    """The directory's record of the caller (found, never created here), for roles that may open it."""
+    if not permissions.can(request.user, "view_residents"):
+        return None
+    phone = phone if len(re.sub(r"\D", "", phone or "")) >= MIN_PHONE_DIGITS else None
+    email = email if "@" in (email or "") else None
+    return directory.find(email=email, phone=phone) if phone or email else None
 
 
 @require_GET
@@ -109,24 +125,25 @@ def look_up_caller(request):
     lookup = CallerLookupForm(request.POST)
     lookup.is_valid()
     data = lookup.cleaned_data
-    earlier = earlier_cases(request, data.get("reporter_phone"), data.get("reporter_email"))
+    phone, email = data.get("reporter_phone"), data.get("reporter_email")
+    earlier = earlier_cases(request, phone, email)
     form = IntakeForm(service=None, language=get_language())
-    return render_page(request, TEMPLATE, {"form": form, "earlier": earlier}, partial="earlier-cases")
+    context = {"form": form, "earlier": earlier, "resident": _resident(request, phone, email)}
+    return render_page(request, TEMPLATE, context, partial="earlier-cases")
 
 
 # ---------------------------------------------------------------- earlier cases
 
 
 def phone_variants(raw):
-    """Ways the same phone number may have been stored (numbers are kept as typed).
-
-    A normalised phone column would make this one exact match; until then, common spellings.
-    """
+    """Ways the same phone number may have been stored: E.164 (every case since the resident
+    directory), and the common spellings of cases stored as typed before it (until
+    `civicdesk build_directory` has rewritten them)."""
     raw = (raw or "").strip()
     digits = re.sub(r"\D", "", raw)
     if len(digits) < MIN_PHONE_DIGITS:
         return []
-    variants = {raw, digits, f"+{digits}"}
+    variants = {raw, digits, f"+{digits}", cleaning.phone(raw)}
     national = digits[1:] if len(digits) == 11 and digits.startswith("1") else digits
     if len(national) == 10:
         a, b, c = national[:3], national[3:6], national[6:]
