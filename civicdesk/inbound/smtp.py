@@ -3,7 +3,7 @@
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import close_old_connections
+from django.db import close_old_connections, connections
 
 from civicdesk.cases.models import Channel
 
@@ -33,11 +33,25 @@ class InboundHandler:
 
 
 def store(raw, mail_from, rcpt_tos):
+    # Like a request: a connection past CONN_MAX_AGE, or broken, is not used again or left open.
     close_old_connections()
-    actions.receive(
-        Channel.EMAIL,
-        actions.email_key(raw),
-        raw,
-        envelope_sender="<>" if not mail_from or mail_from == "<>" else mail_from,
-        recipients=[r.lower() for r in rcpt_tos],
-    )
+    try:
+        actions.receive(
+            Channel.EMAIL,
+            actions.email_key(raw),
+            raw,
+            envelope_sender="<>" if not mail_from or mail_from == "<>" else mail_from,
+            recipients=[r.lower() for r in rcpt_tos],
+        )
+    finally:
+        close_old_connections()
+
+
+def stop(controller):
+    """Stop the receiver, first closing the database connection of the thread that stored messages
+    (the one `sync_to_async` runs them in): a stopped receiver holds no session open."""
+    import asyncio
+
+    close = sync_to_async(connections.close_all, thread_sensitive=True)
+    asyncio.run_coroutine_threadsafe(close(), controller.loop).result(timeout=30)
+    controller.stop()

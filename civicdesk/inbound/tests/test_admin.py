@@ -1,4 +1,4 @@
-"""The quarantine in the admin: administrators read held messages with their reason, release or discard them."""
+"""The quarantine in the admin: administrators read held messages, release or discard them."""
 
 import pytest
 

@@ -7,6 +7,7 @@ import pytest
 from civicdesk.cases.models import Case
 from civicdesk.inbound.management.commands.smtpd import make_controller
 from civicdesk.inbound.models import InboundMessage
+from civicdesk.inbound.smtp import stop
 
 MAIL = (
     "From: Ana <ana@example.org>\r\nTo: 311@city.test\r\nSubject: Fallen tree\r\n"
@@ -22,7 +23,7 @@ def receiver(transactional_db):
     controller = make_controller("127.0.0.1", port)
     controller.start()
     yield port
-    controller.stop()
+    stop(controller)
 
 
 def test_it_stores_mail_and_makes_one_case_from_three_deliveries(receiver):

@@ -63,13 +63,14 @@ def naive_autoresponder(received):
 @pytest.fixture
 def receiver(transactional_db):
     from civicdesk.inbound.management.commands.smtpd import make_controller
+    from civicdesk.inbound.smtp import stop
     from conftest import free_port
 
     port = free_port()
     controller = make_controller("127.0.0.1", port)
     controller.start()
     yield port
-    controller.stop()
+    stop(controller)
 
 
 def test_a_loop_with_an_autoresponder_ends_after_one_message(receiver, smtp_server):

@@ -4,7 +4,7 @@ from aiosmtpd.controller import Controller
 from django.conf import settings
 from django.core.management.base import BaseCommand
 
-from civicdesk.inbound.smtp import InboundHandler
+from civicdesk.inbound.smtp import InboundHandler, stop
 
 
 class Command(BaseCommand):
@@ -26,7 +26,7 @@ class Command(BaseCommand):
         except KeyboardInterrupt:
             pass
         finally:
-            controller.stop()
+            stop(controller)
 
 
 def make_controller(host, port):
