@@ -1,10 +1,12 @@
 """The inbound pipeline, one for every way in: store the raw message (idempotent by its key), then
 process it in the worker: parse, automated?, thread, a new case or a comment on the threaded one."""
 
+import email.policy
 import hashlib
 import logging
 import re
 from datetime import timedelta
+from email.parser import BytesHeaderParser
 from functools import partial
 
 from django.conf import settings
@@ -36,10 +38,10 @@ class TooLarge(Exception):
 
 def email_key(raw):
     """An e-mail's idempotency key: its Message-ID, or a digest of the bytes when it has none."""
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
-    match = re.search(rb"^message-id:\s*(<[^<>\s]+>)", head, re.IGNORECASE | re.MULTILINE)
-    if match:
-        return match.group(1).decode("ascii", "replace")[:255]
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    found = parsing.message_ids(str(headers.get("Message-ID") or ""))
+    if found:
+        return found[0][:255]
     return "sha256:" + hashlib.sha256(raw).hexdigest()
 
 
@@ -84,13 +86,23 @@ def process(message_id, *, release_by=None):
         if message is None:
             return None  # done already (a repeated task), or discarded
         try:
-            _process_email(message, force=release_by is not None)
+            with transaction.atomic():  # a failure takes back a half-made case or comment
+                _process_email(message, force=release_by is not None)
         except ValidationError as error:
-            _finish(message, Status.QUARANTINED, "; ".join(error.messages)[:300])
+            _quarantine_failed(message, "; ".join(error.messages))
+        except Exception as error:  # a bug or a broken message we did not foresee: keep it, say why
+            log.exception("inbound message %s could not be processed", message.pk)
+            _quarantine_failed(message, f"Processing failed: {type(error).__name__}")
         if release_by is not None:
             message.released_by = release_by
             message.save(update_fields=["released_by"])
     return message
+
+
+def _quarantine_failed(message, reason):
+    message.case = message.conversation = None  # rolled back with the savepoint
+    message.attachments = []
+    _finish(message, Status.QUARANTINED, reason[:300])
 
 
 def discard(message):

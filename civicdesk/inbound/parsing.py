@@ -117,8 +117,12 @@ def _recipients(message):
     return [address.lower() for _name, address in getaddresses(values) if "@" in address]
 
 
-def _ids(value):
+def message_ids(value):
+    """The <...> ids in a Message-ID, In-Reply-To or References header, in order."""
     return re.findall(r"<[^<>\s]+>", value or "")
+
+
+_ids = message_ids
 
 
 def _body_and_parts(message):

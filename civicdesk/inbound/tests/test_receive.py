@@ -85,3 +85,22 @@ def test_it_discards_a_quarantined_message_and_keeps_its_bytes(cast):
     message.refresh_from_db()
     assert message.status == "discarded"
     assert bytes(message.raw) == raw
+
+
+def test_it_quarantines_a_message_whose_processing_fails_and_keeps_no_half_case(cast, monkeypatch):
+    from civicdesk.inbound import actions as module
+
+    def broken(case, address):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(module, "_cap_acknowledgements", broken)  # after the case was made
+    message = actions.process(actions.receive("email", None, MAIL).pk)
+    assert message.status == "quarantined"
+    assert message.reason == "Processing failed: RuntimeError"
+    assert not Case.objects.exists()
+    assert InboundMessage.objects.get().case is None
+
+
+def test_it_finds_a_folded_message_id(cast):
+    raw = MAIL.replace(b"Message-ID: <same@example.org>", b"Message-ID:\r\n <folded@example.org>")
+    assert actions.email_key(raw) == "<folded@example.org>"
