@@ -24,6 +24,9 @@ class InboundMessageAdmin(admin.ModelAdmin):
         "raw_message",
     ]
 
+    class Media:
+        css = {"all": ["inbound/admin.css"]}
+
     def has_add_permission(self, request):
         return False
 
