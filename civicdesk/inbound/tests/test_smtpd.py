@@ -26,6 +26,7 @@ def receiver(transactional_db):
     stop(controller)
 
 
+@pytest.mark.tasks
 def test_it_stores_mail_and_makes_one_case_from_three_deliveries(receiver):
     from civicdesk.test import make_cast
 

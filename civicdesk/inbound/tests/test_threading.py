@@ -73,6 +73,7 @@ def receiver(transactional_db):
     stop(controller)
 
 
+@pytest.mark.tasks
 def test_a_loop_with_an_autoresponder_ends_after_one_message(receiver, smtp_server):
     from civicdesk.test import make_cast
 
