@@ -125,7 +125,7 @@ def _process_email(message, force):
         return _finish(message, Status.IGNORED_AUTOMATED, reason)
     images, kept = _split_parts(parsed)
     message.attachments = kept
-    conversation, case = threading.find_thread(parsed)
+    conversation, case = threading.find_thread(parsed, message.recipients)
     text = parsed.text or parsed.full_text
     if case is not None:
         _comment(message, parsed, conversation, case, text, images)

@@ -19,11 +19,12 @@ def reply_address(conversation):
     return f"reply+{conversation.token}@{settings.INBOUND_EMAIL_DOMAINS[0]}"
 
 
-def find_thread(parsed):
-    """(conversation, case) this mail continues, or (None, None): the Reply-To token first, then the
-    case number in the subject (from the case's own correspondent only), then In-Reply-To/References."""
+def find_thread(parsed, envelope_recipients=()):
+    """(conversation, case) this mail continues, or (None, None): the Reply-To token first (in the
+    envelope or the headers), then the case number in the subject (from the case's own correspondent
+    only), then In-Reply-To/References."""
     domains = {d.lower() for d in settings.INBOUND_EMAIL_DOMAINS}
-    for recipient in parsed.recipients:
+    for recipient in [*envelope_recipients, *parsed.recipients]:
         local, _at, domain = recipient.partition("@")
         if domain in domains and local.startswith("reply+"):
             conversation = Conversation.objects.filter(token=local[6:]).select_related("case").first()

@@ -103,3 +103,9 @@ def test_it_answers_no_rfc3834_autoreply_at_all(receiver, smtp_server):
         c.sendmail("ana@example.org", ["311@city.test"], auto)
     assert smtp_server.envelopes == []
     assert InboundMessage.objects.get().status == "ignored_automated"
+
+
+def test_it_threads_by_the_token_in_the_envelope_when_the_headers_lack_it(cast, emailed_case):
+    bcc = MAIL.replace(b"<first@", b"<bcc@")  # To: 311@city.test only; the token came as RCPT TO
+    stored = actions.receive("email", None, bcc, recipients=["reply+corpustoken@city.test"])
+    assert actions.process(stored.pk).case == emailed_case
