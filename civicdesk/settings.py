@@ -451,6 +451,7 @@ INBOUND_SMTP_HOST = os.environ.get("INBOUND_SMTP_HOST", "127.0.0.1")
 INBOUND_SMTP_PORT = int(os.environ.get("INBOUND_SMTP_PORT", "2525"))
 INBOUND_WEBHOOK_SECRET = os.environ.get("INBOUND_WEBHOOK_SECRET", "")
 INBOUND_WEBHOOK_MAX_AGE = int(os.environ.get("INBOUND_WEBHOOK_MAX_AGE", "300"))  # seconds
+INBOUND_REFUSED_RATE = os.environ.get("INBOUND_REFUSED_RATE", "30/m")  # badly signed posts per client
 INBOUND_ACK_LIMIT = int(os.environ.get("INBOUND_ACK_LIMIT", "3"))
 INBOUND_ACK_WINDOW_SECONDS = int(os.environ.get("INBOUND_ACK_WINDOW_SECONDS", "3600"))
 INBOUND_TRIAGE_SERVICE = os.environ.get("INBOUND_TRIAGE_SERVICE", "unsorted")

@@ -4,6 +4,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from civicdesk.cases.models import Channel
+from civicdesk.lib import ratelimit
 
 from . import actions, signing
 
@@ -34,6 +35,12 @@ def receive_raw_email(request):
             settings.INBOUND_WEBHOOK_MAX_AGE,
         )
     except signing.BadSignature as error:
+        # A flood of unsigned or forged posts is slowed per client; signed deliveries never are.
+        wait = ratelimit.hit("inbound-refused", ratelimit.client_ip(request), settings.INBOUND_REFUSED_RATE)
+        if wait:
+            response = _error(429, "Too many refused deliveries from this address.")
+            response["Retry-After"] = str(wait)
+            return response
         return _error(error.status, str(error))
     if not raw.strip():
         return _error(400, "Empty message.")

@@ -68,3 +68,10 @@ def test_it_refuses_a_body_over_the_limit(client, db):
 
 def test_it_answers_get_with_405(client, db):
     assert client.get(reverse("inbound-email-raw")).status_code == 405
+
+
+def test_it_slows_a_flood_of_refused_posts_but_not_signed_ones(client, cast):
+    with override_settings(INBOUND_REFUSED_RATE="2/h"):
+        codes = [post(client, MAIL, secret="forged").status_code for _ in range(3)]
+        assert codes == [403, 403, 429]
+        assert post(client, MAIL).status_code == 200
