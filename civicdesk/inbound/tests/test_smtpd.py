@@ -57,3 +57,24 @@ def test_it_marks_an_empty_envelope_sender_as_a_bounce(receiver):
     assert message.envelope_sender == "<>"
     assert message.status == "ignored_automated"
     assert "envelope" in message.reason
+
+
+def test_it_takes_a_burst_from_several_connections_without_loss(receiver):
+    """Four senders at once, 50 messages each: every one stored and made into its own case."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from civicdesk.test import make_cast
+
+    make_cast()
+
+    def send(sender):
+        with smtplib.SMTP("127.0.0.1", receiver, timeout=30) as client:
+            for n in range(50):
+                mail = MAIL.replace("smtp1", f"burst-{sender}-{n}").replace("ana@", f"s{sender}@")
+                assert client.sendmail(f"s{sender}@example.org", ["311@city.test"], mail) == {}
+
+    with ThreadPoolExecutor(4) as pool:
+        list(pool.map(send, range(4)))
+    assert InboundMessage.objects.count() == 200
+    assert InboundMessage.objects.filter(status="processed").count() == 200
+    assert Case.objects.filter(channel="email").count() == 200
