@@ -21,7 +21,9 @@ install: $(VENV)/.installed
 # Links in e-mails and Open311 discovery point where the site is served, unless SITE_URL says otherwise.
 run: export SITE_URL ?= http://127.0.0.1:$(PORT)
 # Every process production runs: web, task worker, the outbox sweep (messages of a killed worker,
-# slow retries) and the SLA watcher.
+# slow retries), the SLA watcher and the SMTP receiver (port 2525: no root needed; mail to any
+# address @civicdesk.localhost becomes a case).
+run: export INBOUND_EMAIL_DOMAINS ?= civicdesk.localhost
 run: install
 	mkdir -p var
 	DEBUG=true $(CIVICDESK) migrate --noinput
@@ -31,6 +33,7 @@ run: install
 	  DEBUG=true $(CIVICDESK) db_worker & \
 	  DEBUG=true $(CIVICDESK) deliver_outbox --interval 15 & \
 	  DEBUG=true $(CIVICDESK) sla_watch --interval 30 & \
+	  DEBUG=true $(CIVICDESK) smtpd & \
 	  DEBUG=true $(CIVICDESK) runserver 127.0.0.1:$(PORT)
 
 # The task pass: the tests whose queued tasks run (see conftest.py), again with the broker-backed

@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "civicdesk.open311",
     "civicdesk.api",
     "civicdesk.transfer",
+    "civicdesk.inbound",
     "civicdesk.demo",
 ]
 
@@ -443,3 +444,18 @@ METRICS_TOKEN = os.environ.get("METRICS_TOKEN", "")
 from civicdesk.lib.errors import init_sentry  # noqa: E402
 
 SENTRY_ENABLED = init_sentry()
+
+# Inbound channels (issue 10, decision 46). E-mail to these domains is taken in by `civicdesk smtpd`
+# or POSTed as raw MIME to /inbound/email/raw/ with an HMAC signature made with the shared secret.
+INBOUND_EMAIL_DOMAINS = [
+    d.strip().lower() for d in os.environ.get("INBOUND_EMAIL_DOMAINS", "").split(",") if d.strip()
+]
+INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
+INBOUND_SMTP_HOST = os.environ.get("INBOUND_SMTP_HOST", "127.0.0.1")
+INBOUND_SMTP_PORT = int(os.environ.get("INBOUND_SMTP_PORT", "2525"))
+INBOUND_WEBHOOK_SECRET = os.environ.get("INBOUND_WEBHOOK_SECRET", "")
+INBOUND_WEBHOOK_MAX_AGE = int(os.environ.get("INBOUND_WEBHOOK_MAX_AGE", "300"))  # seconds
+INBOUND_REFUSED_RATE = os.environ.get("INBOUND_REFUSED_RATE", "30/m")  # badly signed posts per client
+INBOUND_ACK_LIMIT = int(os.environ.get("INBOUND_ACK_LIMIT", "3"))
+INBOUND_ACK_WINDOW_SECONDS = int(os.environ.get("INBOUND_ACK_WINDOW_SECONDS", "3600"))
+INBOUND_TRIAGE_SERVICE = os.environ.get("INBOUND_TRIAGE_SERVICE", "unsorted")

@@ -18,5 +18,6 @@ urlpatterns = [
     path("open311/v2/", include("civicdesk.open311.urls")),
     path("api/v1/", include("civicdesk.api.urls")),
     path("open-data/", include("civicdesk.transfer.urls")),
+    path("inbound/", include("civicdesk.inbound.urls")),
     path("", include("civicdesk.portal.urls")),
 ]

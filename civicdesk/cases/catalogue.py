@@ -31,3 +31,8 @@ def service(code):
 def department(code):
     """The active department with this code, or None."""
     return _cache.get().departments.get(code)
+
+
+def all_services():
+    """Every active service (their questions prefetched)."""
+    return list(_cache.get().services.values())

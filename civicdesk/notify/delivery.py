@@ -42,10 +42,23 @@ class Undeliverable(Exception):
     """A failure no fast retry can fix (the receiver was deleted, the address is refused)."""
 
 
+# Functions(message) -> dict of extra headers for an e-mail; "Subject" replaces the subject. Other
+# apps add theirs in AppConfig.ready() (inbound adds threading and loop headers).
+HEADER_HOOKS = []
+
+
+def register_headers(hook):
+    if hook not in HEADER_HOOKS:
+        HEADER_HOOKS.append(hook)
+
+
 def send_email(message):
-    headers = {"Message-ID": message.message_id} if message.message_id else None
+    headers = {"Message-ID": message.message_id} if message.message_id else {}
+    for hook in HEADER_HOOKS:
+        headers.update(hook(message))
+    subject = headers.pop("Subject", message.subject)
     EmailMessage(
-        message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient], headers=headers
+        subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.recipient], headers=headers or None
     ).send()
 
 

@@ -91,7 +91,11 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
+            # Inbound e-mail threads a reply by the Message-ID it answers (In-Reply-To/References).
+            models.Index(fields=["message_id"], name="outbox_message_id_idx"),
+        ]
         verbose_name = _("outgoing message")
         verbose_name_plural = _("outgoing messages")
 

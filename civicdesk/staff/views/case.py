@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from civicdesk.cases import actions, permissions
@@ -102,9 +103,56 @@ def _case_context(request, case, bound=None, contact=False):
         "nearby": _nearby_candidates(request, case) if forms.get("merge") else [],
         "can_view_contact": permissions.can(user, "view_contact", case),
         "contact": contact,
+        "thread": _conversation_thread(case),
         "tile_url": getattr(settings, "MAP_TILE_URL", DEFAULT_TILES),
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", DEFAULT_ATTRIBUTION),
     }
+
+
+# What each case e-mail is, for one not rendered yet (rendered when sent, in the worker).
+OUTBOUND_KINDS = {
+    "acknowledgement": _lazy("Acknowledgement"),
+    "reply": _lazy("Reply"),
+    "resolved": _lazy("Resolved notice"),
+}
+
+
+def _conversation_thread(case):
+    """The e-mail conversation with the reporter, inbound and outbound in time order (decision 46).
+
+    Read through the case's reverse relations: the staff adapter does not import the inbound app.
+    Addresses are not shown (the disclosure policy: contact details only on request, with
+    `view_contact`); follower copies are not part of the conversation.
+    """
+    inbound = [
+        {
+            "inbound": True,
+            "at": m.received_at,
+            "subject": m.subject,
+            "text": m.text,
+            "status": m.status,
+            "status_label": m.get_status_display(),
+            "files": m.attachments,
+            "kind_label": "",
+        }
+        for m in case.inbound_messages.order_by("received_at")
+    ]
+    if not inbound:
+        return []
+    outbound = [
+        {
+            "inbound": False,
+            "at": m.created_at,
+            "subject": m.subject,
+            "kind": m.kind,
+            "kind_label": OUTBOUND_KINDS.get(m.kind, m.kind),
+            "status_label": m.get_status_display(),
+        }
+        for m in case.outbox.filter(channel="email", recipient__iexact=case.reporter_email).order_by(
+            "created_at"
+        )
+    ]
+    return sorted(inbound + outbound, key=lambda entry: entry["at"])
 
 
 def _nearby_candidates(request, case, limit=5):

@@ -1,0 +1,234 @@
+"""The inbound pipeline, one for every way in: store the raw message (idempotent by its key), then
+process it in the worker: parse, automated?, thread, a new case or a comment on the threaded one."""
+
+import email.policy
+import hashlib
+import logging
+import re
+from datetime import timedelta
+from email.parser import BytesHeaderParser
+from functools import partial
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from civicdesk.cases import actions as case_actions
+from civicdesk.cases.attachments import prepare_image
+from civicdesk.cases.models import Channel
+from civicdesk.lib import tasks
+from civicdesk.notify.models import OutboxMessage
+
+from . import loops, parsing, threading
+from .models import Conversation, InboundMessage
+from .services import suggest_service, triage_service
+
+log = logging.getLogger(__name__)
+Status = InboundMessage.Status
+MAX_TEXT = 4000  # cases.actions.MAX_DESCRIPTION
+SPANISH = {"el", "la", "de", "que", "y", "en", "los", "las", "por", "una", "hay", "calle", "gracias", "está"}
+ENGLISH = {"the", "and", "is", "there", "a", "of", "on", "in", "my", "street", "thanks", "please"}
+
+
+class TooLarge(Exception):
+    """Refused before anything is stored: over INBOUND_MAX_BYTES."""
+
+
+def email_key(raw):
+    """An e-mail's idempotency key: its Message-ID, or a digest of the bytes when it has none."""
+    headers = BytesHeaderParser(policy=email.policy.compat32).parsebytes(raw)
+    found = parsing.message_ids(str(headers.get("Message-ID") or ""))
+    if found:
+        return found[0][:255]
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()):
+    """Store one inbound message and queue its processing. The same (channel, key) again returns the
+    row stored the first time and creates nothing. Raises TooLarge."""
+    if len(raw) > settings.INBOUND_MAX_BYTES:
+        raise TooLarge(f"{len(raw)} bytes is over the limit of {settings.INBOUND_MAX_BYTES}")
+    key = (key or email_key(raw))[:255]
+    existing = InboundMessage.objects.filter(channel=channel, key=key).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                channel=channel,
+                key=key,
+                raw=raw,
+                size=len(raw),
+                sender=sender[:320],
+                envelope_sender="<>" if envelope_sender in ("", "<>") else (envelope_sender or "")[:320],
+                recipients=list(recipients),
+            )
+            tasks.enqueue_with_transaction(partial(_enqueue, message.pk))
+    except IntegrityError:  # the same key, stored by a concurrent delivery
+        return InboundMessage.objects.get(channel=channel, key=key)
+    return message
+
+
+def _enqueue(message_id):
+    from .tasks import process_message
+
+    process_message.enqueue(message_id)
+
+
+def process(message_id, *, release_by=None):
+    """Process a stored message once; `release_by` (a staff user) re-runs a quarantined or ignored
+    one, past the check that stopped it."""
+    with transaction.atomic():
+        allowed = [Status.RECEIVED] if release_by is None else [Status.QUARANTINED, Status.IGNORED_AUTOMATED]
+        message = InboundMessage.objects.select_for_update().filter(pk=message_id, status__in=allowed).first()
+        if message is None:
+            return None  # done already (a repeated task), or discarded
+        try:
+            with transaction.atomic():  # a failure takes back a half-made case or comment
+                _process_email(message, force=release_by is not None)
+        except ValidationError as error:
+            _quarantine_failed(message, "; ".join(error.messages))
+        except Exception as error:  # a bug or a broken message we did not foresee: keep it, say why
+            log.exception("inbound message %s could not be processed", message.pk)
+            _quarantine_failed(message, f"Processing failed: {type(error).__name__}")
+        if release_by is not None:
+            message.released_by = release_by
+            message.save(update_fields=["released_by"])
+    return message
+
+
+def _quarantine_failed(message, reason):
+    message.case = message.conversation = None  # rolled back with the savepoint
+    message.attachments = []
+    _finish(message, Status.QUARANTINED, reason[:300])
+
+
+def discard(message):
+    InboundMessage.objects.filter(pk=message.pk).exclude(status=Status.PROCESSED).update(
+        status=Status.DISCARDED, processed_at=timezone.now()
+    )
+
+
+def _process_email(message, force):
+    raw = bytes(message.raw)
+    try:
+        parsed = parsing.parse(raw)
+    except parsing.Undecodable as error:
+        if not force:
+            return _finish(message, Status.QUARANTINED, str(error)[:300])
+        parsed = parsing.parse_leniently(raw)
+    _describe(message, parsed)
+    reason = loops.automated_reason(parsed, message.envelope_sender)
+    if reason and not force:
+        return _finish(message, Status.IGNORED_AUTOMATED, reason)
+    images, kept = _split_parts(parsed)
+    message.attachments = kept
+    conversation, case = threading.find_thread(parsed, message.recipients)
+    text = parsed.text or parsed.full_text
+    if case is not None:
+        _comment(message, parsed, conversation, case, text, images)
+    else:
+        _new_case(message, parsed, text, images)
+    return None
+
+
+def _describe(message, parsed):
+    message.sender = message.sender or parsed.sender
+    message.subject = parsed.subject[:300]
+    message.text = parsed.text
+
+
+def _split_parts(parsed):
+    """Images that pass the attachment checks go onto the case; every other part is listed (and kept
+    in the raw message)."""
+    images, kept = [], []
+    for part in parsed.parts:
+        entry = {"name": part.name, "content_type": part.content_type, "size": len(part.data)}
+        if part.content_type.startswith("image/"):
+            upload = ContentFile(part.data, name=part.name)
+            try:
+                prepare_image(upload)  # checked here so one bad image refuses only itself
+                images.append(upload)
+                entry["outcome"] = "attached"
+            except ValidationError as error:
+                entry["outcome"] = "refused: " + "; ".join(error.messages)
+        else:
+            entry["outcome"] = "kept in the raw message"
+        kept.append(entry)
+    return images, kept
+
+
+def _comment(message, parsed, conversation, case, text, images):
+    if not text and not images:
+        return _finish(message, Status.IGNORED_AUTOMATED, "Empty reply")
+    if conversation is None:
+        conversation = Conversation.objects.create(
+            channel=Channel.EMAIL, address=parsed.sender, case=case, language=case.language
+        )
+    case_actions.resident_comment(case, text[:MAX_TEXT], photos=images)
+    _link(message, conversation, case)
+
+
+def _new_case(message, parsed, text, images):
+    suggestion = suggest_service(f"{parsed.subject}\n{text}")
+    service = suggestion.service or triage_service()
+    language = guess_language(parsed)
+    description = "\n\n".join(part for part in (parsed.subject, text) if part)[:MAX_TEXT]
+    conversation = Conversation(channel=Channel.EMAIL, address=parsed.sender, language=language)
+
+    def on_created(case):
+        conversation.case = case
+        conversation.save()
+
+    case = case_actions.submit_case(
+        service=service,
+        description=description,
+        channel=Channel.EMAIL,
+        reporter_email=parsed.sender,
+        reporter_name=parsed.sender_name[:150],
+        language=language,
+        photos=images,
+        on_created=on_created,
+    )
+    _cap_acknowledgements(case, parsed.sender)
+    _link(message, conversation, case)
+
+
+def _cap_acknowledgements(case, address):
+    """At most INBOUND_ACK_LIMIT acknowledgements to one address per window: a sender that escapes
+    every loop check still gets a bounded number of answers."""
+    since = timezone.now() - timedelta(seconds=settings.INBOUND_ACK_WINDOW_SECONDS)
+    sent = (
+        OutboxMessage.objects.filter(kind="acknowledgement", recipient=address, created_at__gte=since)
+        .exclude(case=case)
+        .exclude(status=OutboxMessage.Status.CANCELLED)
+        .count()
+    )
+    if sent >= settings.INBOUND_ACK_LIMIT:
+        OutboxMessage.objects.filter(case=case, kind="acknowledgement").update(
+            status=OutboxMessage.Status.CANCELLED, last_error="Acknowledgement cap for this address"
+        )
+
+
+def _link(message, conversation, case):
+    now = timezone.now()
+    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=now, updated_at=now)
+    message.conversation, message.case = conversation, case
+    _finish(message, Status.PROCESSED, "")
+
+
+def _finish(message, status, reason):
+    message.status, message.reason, message.processed_at = status, reason, timezone.now()
+    message.save()
+    return None
+
+
+def guess_language(parsed):
+    declared = str(parsed.headers.get("Content-Language") or "").strip().lower()
+    if declared[:2] in ("en", "es"):
+        return declared[:2]
+    words = re.findall(r"\w+", parsed.text.lower())
+    spanish = sum(word in SPANISH for word in words)
+    return "es" if spanish > sum(word in ENGLISH for word in words) else "en"

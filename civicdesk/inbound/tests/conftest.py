@@ -1,0 +1,27 @@
+import pytest
+from django.test import override_settings
+
+from civicdesk.cases import actions as case_actions
+from civicdesk.cases.models import Channel
+from civicdesk.inbound.models import Conversation
+from civicdesk.notify.models import OutboxMessage
+
+RESIDENT = "resident@example.org"
+
+
+@pytest.fixture(autouse=True)
+def _domains():
+    with override_settings(INBOUND_EMAIL_DOMAINS=["city.test"], INBOUND_WEBHOOK_SECRET="s3cret"):
+        yield
+
+
+@pytest.fixture
+def emailed_case(cast):
+    """A case that came by e-mail from RESIDENT, its conversation's token "corpustoken" and its
+    acknowledgement's Message-ID <ack@city.test>."""
+    case = case_actions.submit_case(
+        service=cast.tree, description="A fallen tree", channel=Channel.EMAIL, reporter_email=RESIDENT
+    )
+    Conversation.objects.create(channel=Channel.EMAIL, address=RESIDENT, case=case, token="corpustoken")
+    OutboxMessage.objects.filter(case=case, kind="acknowledgement").update(message_id="<ack@city.test>")
+    return case

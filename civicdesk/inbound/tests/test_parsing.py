@@ -1,0 +1,55 @@
+"""The parser on any bytes at all: a parsed message or Undecodable, never another error."""
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from civicdesk.inbound import loops, parsing
+
+HEADERS = st.sampled_from(
+    [
+        b"From: a@example.org\r\n",
+        b"From: =?utf-8?b?!!?= <\r\n",
+        b"Subject: =?iso-8859-1?q?caf=E9?=\r\n",
+        b"Content-Type: multipart/mixed; boundary=x\r\n",
+        b"Content-Type: text/plain; charset=utf-16\r\n",
+        b"Content-Type: text/html\r\n",
+        b"Content-Transfer-Encoding: base64\r\n",
+        b"Content-Transfer-Encoding: quoted-printable\r\n",
+        b"Auto-Submitted: no\r\n",
+        b"References: <a@b> <c@d\r\n",
+        b"X-Loop: \r\n",
+    ]
+)
+BODIES = st.one_of(
+    st.binary(max_size=300),
+    st.sampled_from(
+        [b"--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x--\r\n", b"<p>hi</p>", b"=E9=\r\n", b"aGk="]
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(headers=st.lists(HEADERS, max_size=6), body=BODIES)
+def test_it_parses_or_refuses_any_bytes(headers, body):
+    raw = b"".join(headers) + b"\r\n" + body
+    try:
+        parsed = parsing.parse(raw)
+    except parsing.Undecodable as error:
+        assert str(error)
+        return
+    assert isinstance(parsed.text, str)
+    if parsed.html_only:
+        assert "<p>" not in parsed.text  # markup never survives an HTML-only body
+    assert isinstance(loops.automated_reason(parsed, ""), str)
+
+
+def test_it_strips_html_to_text_only():
+    html = '<style>p{}</style><script>alert(1)</script><p>Hole &amp; <a href="javascript:x">sign</a></p>'
+    assert parsing.html_to_text(html) == "Hole & sign"
+
+
+def test_it_strips_quoted_history_and_sign_offs_in_both_languages():
+    english = "Still broken.\n\nRegards,\nAna\n\nOn Tue, 8 Dec 2026, City <a@city.test> wrote:\n> Old text"
+    spanish = "Sigue roto.\n\nSaludos,\nAna\n\nEl mar, 8 dic 2026, Ciudad <a@city.test> escribió:\n> Antes"
+    assert parsing.strip_reply(english) == "Still broken."
+    assert parsing.strip_reply(spanish) == "Sigue roto."

@@ -1,0 +1,111 @@
+"""Outbound e-mail of an e-mailed case carries its thread; replies find it; loops end."""
+
+import smtplib
+
+import pytest
+from django.test import override_settings
+
+from civicdesk.cases import actions as case_actions
+from civicdesk.cases.models import CaseEvent, EventKind
+from civicdesk.inbound import actions
+from civicdesk.inbound.models import Conversation, InboundMessage
+
+MAIL = (
+    b"From: Ana <ana@example.org>\r\nTo: 311@city.test\r\nSubject: Fallen tree\r\n"
+    b"Message-ID: <first@example.org>\r\n\r\nA fallen tree on Elm Street.\r\n"
+)
+
+
+def test_it_threads_the_acknowledgement_and_a_staff_reply(
+    cast, smtp_server, django_capture_on_commit_callbacks
+):
+    with override_settings(MAILERS=smtp_server.mailers), django_capture_on_commit_callbacks(execute=True):
+        message = actions.process(actions.receive("email", None, MAIL).pk)
+    with override_settings(MAILERS=smtp_server.mailers), django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(message.case, cast.carol, "A crew is on its way.")
+    ack, reply = smtp_server.messages
+    token = Conversation.objects.get(case=message.case).token
+    number = message.case.number
+    for sent in (ack, reply):
+        assert f"[#{number}]" in sent["Subject"]
+        assert sent["Reply-To"] == f"reply+{token}@city.test"
+        assert sent["In-Reply-To"] == "<first@example.org>"
+        assert sent["X-Loop"] == "civicdesk@city.test"
+    assert ack["Auto-Submitted"] == "auto-replied"
+    assert reply["Auto-Submitted"] is None  # a person wrote it: an answer to it is welcome
+
+
+def test_it_threads_by_subject_only_for_the_case_correspondent(cast, emailed_case):
+    subject = f"Subject: Re: update [#{emailed_case.number}]".encode()
+    stranger = MAIL.replace(b"Subject: Fallen tree", subject).replace(b"<first@", b"<s1@")
+    message = actions.process(actions.receive("email", None, stranger).pk)
+    assert message.case != emailed_case  # a guessed number opens the stranger's own case
+    own = stranger.replace(b"ana@example.org", b"resident@example.org").replace(b"<s1@", b"<s2@")
+    assert actions.process(actions.receive("email", None, own).pk).case == emailed_case
+
+
+def test_it_threads_a_reply_to_an_earlier_inbound_message(cast):
+    first = actions.process(actions.receive("email", None, MAIL).pk)
+    again = MAIL.replace(b"<first@example.org>", b"<second@example.org>\r\nIn-Reply-To: <first@example.org>")
+    assert actions.process(actions.receive("email", None, again).pk).case == first.case
+
+
+def naive_autoresponder(received):
+    """Answers every message it gets, without any RFC 3834 header: the worst kind."""
+    to = str(received["Reply-To"] or received["From"])
+    return (
+        f"From: away@example.org\r\nTo: {to}\r\nSubject: Re: {received['Subject']}\r\n"
+        f"Message-ID: <away-{received['Message-ID'].strip('<>')}>\r\n"
+        f"In-Reply-To: {received['Message-ID']}\r\n\r\nI am away until Monday.\r\n"
+    ).encode()
+
+
+@pytest.fixture
+def receiver(transactional_db):
+    from civicdesk.inbound.management.commands.smtpd import make_controller
+    from civicdesk.inbound.smtp import stop
+    from conftest import free_port
+
+    port = free_port()
+    controller = make_controller("127.0.0.1", port)
+    controller.start()
+    yield port
+    stop(controller)
+
+
+@pytest.mark.tasks
+def test_a_loop_with_an_autoresponder_ends_after_one_message(receiver, smtp_server):
+    from civicdesk.test import make_cast
+
+    make_cast()
+    with override_settings(MAILERS=smtp_server.mailers):
+        with smtplib.SMTP("127.0.0.1", receiver, timeout=10) as client:
+            client.sendmail("away@example.org", ["311@city.test"], MAIL.replace(b"ana@", b"away@"))
+        for _ in range(5):  # rounds: each of our messages gets an automatic answer
+            answered = len(smtp_server.envelopes)
+            for sent in smtp_server.messages:
+                with smtplib.SMTP("127.0.0.1", receiver, timeout=10) as client:
+                    client.sendmail("away@example.org", ["311@city.test"], naive_autoresponder(sent))
+            if len(smtp_server.envelopes) == answered:
+                break
+    assert len(smtp_server.envelopes) == 1  # the acknowledgement, and nothing after it
+    assert InboundMessage.objects.filter(status="processed").count() == 2
+    case = InboundMessage.objects.first().case
+    assert CaseEvent.objects.filter(case=case, kind=EventKind.COMMENT).count() == 1
+
+
+def test_it_answers_no_rfc3834_autoreply_at_all(receiver, smtp_server):
+    from civicdesk.test import make_cast
+
+    make_cast()
+    auto = MAIL.replace(b"Subject:", b"Auto-Submitted: auto-replied\r\nSubject:")
+    with override_settings(MAILERS=smtp_server.mailers), smtplib.SMTP("127.0.0.1", receiver, timeout=10) as c:
+        c.sendmail("ana@example.org", ["311@city.test"], auto)
+    assert smtp_server.envelopes == []
+    assert InboundMessage.objects.get().status == "ignored_automated"
+
+
+def test_it_threads_by_the_token_in_the_envelope_when_the_headers_lack_it(cast, emailed_case):
+    bcc = MAIL.replace(b"<first@", b"<bcc@")  # To: 311@city.test only; the token came as RCPT TO
+    stored = actions.receive("email", None, bcc, recipients=["reply+corpustoken@city.test"])
+    assert actions.process(stored.pk).case == emailed_case

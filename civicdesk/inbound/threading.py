@@ -1,0 +1,92 @@
+"""Which conversation an inbound e-mail continues, and the headers that let replies find theirs."""
+
+import re
+
+from django.conf import settings
+
+from civicdesk.cases.models import Case, Channel
+from civicdesk.notify.models import OutboxMessage
+
+from .loops import loop_marker
+from .models import Conversation, InboundMessage
+
+SUBJECT_TAG = re.compile(r"\[#(\d{2}-\d{6})\]")
+# Kinds a person wrote (staff replies); every other case e-mail is sent by the machine.
+PERSONAL_KINDS = {"reply"}
+
+
+def reply_address(conversation):
+    return f"reply+{conversation.token}@{settings.INBOUND_EMAIL_DOMAINS[0]}"
+
+
+def find_thread(parsed, envelope_recipients=()):
+    """(conversation, case) this mail continues, or (None, None): the Reply-To token first (in the
+    envelope or the headers), then the case number in the subject (from the case's own correspondent
+    only), then In-Reply-To/References."""
+    domains = {d.lower() for d in settings.INBOUND_EMAIL_DOMAINS}
+    for recipient in [*envelope_recipients, *parsed.recipients]:
+        local, _at, domain = recipient.partition("@")
+        if domain in domains and local.startswith("reply+"):
+            conversation = Conversation.objects.filter(token=local[6:]).select_related("case").first()
+            if conversation is not None:
+                return conversation, conversation.case
+    if match := SUBJECT_TAG.search(parsed.subject):
+        case = Case.objects.filter(number=match.group(1)).first()
+        if case is not None and _corresponds(case, parsed.sender):
+            return _conversation_of(case, parsed.sender), case
+    ids = parsed.in_reply_to + parsed.references
+    if ids:
+        outbound = OutboxMessage.objects.filter(message_id__in=ids, case__isnull=False).first()
+        if outbound is not None and _corresponds(outbound.case, parsed.sender):
+            return _conversation_of(outbound.case, parsed.sender), outbound.case
+        earlier = (
+            InboundMessage.objects.filter(channel=Channel.EMAIL, key__in=ids, conversation__isnull=False)
+            .select_related("conversation__case")
+            .first()
+        )
+        if earlier is not None and earlier.conversation.address == parsed.sender:
+            return earlier.conversation, earlier.conversation.case
+    return None, None
+
+
+def _corresponds(case, sender):
+    """Only the case's own correspondent continues it by number or headers: a guessed number or a
+    forwarded copy from someone else opens their own case."""
+    if sender and case.reporter_email.lower() == sender:
+        return True
+    return Conversation.objects.filter(case=case, address=sender).exists()
+
+
+def _conversation_of(case, address):
+    return Conversation.objects.filter(case=case, channel=Channel.EMAIL, address=address).first()
+
+
+def outbound_headers(message):
+    """Headers for an outbox e-mail (registered with notify.delivery): X-Loop and Auto-Submitted on
+    every one; for a case that has an e-mail conversation with the recipient, the threading: the case
+    number in the subject, the Reply-To token, In-Reply-To/References to the resident's messages."""
+    headers = {"X-Loop": loop_marker()}
+    if message.kind not in PERSONAL_KINDS:
+        headers["Auto-Submitted"] = "auto-replied" if message.kind == "acknowledgement" else "auto-generated"
+    if message.case_id is None or not settings.INBOUND_EMAIL_DOMAINS:
+        return headers
+    conversation = (
+        Conversation.objects.filter(
+            case_id=message.case_id, channel=Channel.EMAIL, address=message.recipient.lower()
+        )
+        .order_by("-updated_at")
+        .first()
+    )
+    if conversation is None:
+        return headers
+    number = message.case.number
+    headers["Reply-To"] = reply_address(conversation)
+    if f"[#{number}]" not in message.subject:
+        headers["Subject"] = f"{message.subject} [#{number}]"
+    keys = list(
+        conversation.messages.exclude(key="").order_by("-received_at").values_list("key", flat=True)[:10]
+    )
+    if keys:
+        headers["In-Reply-To"] = keys[0]
+        headers["References"] = " ".join(reversed(keys))
+    return headers
