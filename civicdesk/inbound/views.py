@@ -49,7 +49,7 @@ def receive_raw_email(request):
         Channel.EMAIL,
         actions.email_key(raw),
         raw,
-        envelope_sender="<>" if envelope in ("", "<>") else (envelope or ""),
+        envelope_sender=envelope,  # None when the provider did not say: not a bounce for that
         recipients=[
             r.strip().lower() for r in request.headers.get("X-Envelope-To", "").split(",") if r.strip()
         ],

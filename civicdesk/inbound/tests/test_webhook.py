@@ -27,6 +27,29 @@ def test_it_stores_a_signed_message(client, cast):
     assert response.json()["id"] == InboundMessage.objects.get(key="<hook1@example.org>").pk
 
 
+def test_it_makes_a_case_when_the_provider_gives_no_envelope_sender(
+    client, cast, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post(client, MAIL).status_code == 200  # no X-Envelope-From: unknown, not a bounce
+    message = InboundMessage.objects.get()
+    assert (message.status, message.case.reporter_email) == ("processed", "ana@example.org")
+
+
+def test_it_ignores_a_message_whose_envelope_sender_is_empty(
+    client, cast, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        timestamp = str(int(time.time()))
+        headers = {
+            "X-CivicDesk-Timestamp": timestamp,
+            "X-CivicDesk-Signature": sign("s3cret", timestamp, MAIL),
+            "X-Envelope-From": "<>",
+        }
+        client.post(reverse("inbound-email-raw"), MAIL, content_type="message/rfc822", headers=headers)
+    assert InboundMessage.objects.get().status == "ignored_automated"
+
+
 def test_it_refuses_a_missing_signature(client, db):
     response = client.post(reverse("inbound-email-raw"), MAIL, content_type="message/rfc822")
     assert response.status_code == 401
