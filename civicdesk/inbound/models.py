@@ -12,7 +12,8 @@ from civicdesk.cases.models import Channel
 
 
 def new_token():
-    return secrets.token_urlsafe(16)
+    """Lower case only: mail software may lower-case an address, and we compare lowered ones."""
+    return secrets.token_hex(16)
 
 
 class Conversation(models.Model):

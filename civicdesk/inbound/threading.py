@@ -27,7 +27,8 @@ def find_thread(parsed, envelope_recipients=()):
     for recipient in [*envelope_recipients, *parsed.recipients]:
         local, _at, domain = recipient.partition("@")
         if domain in domains and local.startswith("reply+"):
-            conversation = Conversation.objects.filter(token=local[6:]).select_related("case").first()
+            token = local[6:].lower()
+            conversation = Conversation.objects.filter(token=token).select_related("case").first()
             if conversation is not None:
                 return conversation, conversation.case
     if match := SUBJECT_TAG.search(parsed.subject):

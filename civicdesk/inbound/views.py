@@ -20,12 +20,16 @@ def receive_raw_email(request):
     if not settings.INBOUND_WEBHOOK_SECRET:
         return _error(503, "Inbound e-mail by webhook is not configured (INBOUND_WEBHOOK_SECRET).")
     limit = settings.INBOUND_MAX_BYTES
-    declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error(400, "Content-Length is not a number.")
     if declared > limit:
         return _error(413, f"Messages may be at most {limit} bytes.")
     raw = request.read(limit + 1)
     if len(raw) > limit:
         return _error(413, f"Messages may be at most {limit} bytes.")
+    envelope, envelope_to = request.headers.get("X-Envelope-From"), request.headers.get("X-Envelope-To", "")
     try:
         signing.verify(
             settings.INBOUND_WEBHOOK_SECRET,
@@ -33,6 +37,8 @@ def receive_raw_email(request):
             request.headers.get("X-CivicDesk-Signature", ""),
             raw,
             settings.INBOUND_WEBHOOK_MAX_AGE,
+            envelope_from=envelope or "",
+            envelope_to=envelope_to,
         )
     except signing.BadSignature as error:
         # A flood of unsigned or forged posts is slowed per client; signed deliveries never are.
@@ -44,14 +50,11 @@ def receive_raw_email(request):
         return _error(error.status, str(error))
     if not raw.strip():
         return _error(400, "Empty message.")
-    envelope = request.headers.get("X-Envelope-From")
     message = actions.receive(
         Channel.EMAIL,
         actions.email_key(raw),
         raw,
         envelope_sender=envelope,  # None when the provider did not say: not a bounce for that
-        recipients=[
-            r.strip().lower() for r in request.headers.get("X-Envelope-To", "").split(",") if r.strip()
-        ],
+        recipients=[r.strip().lower() for r in envelope_to.split(",") if r.strip()],
     )
     return JsonResponse({"id": message.pk, "status": message.status})

@@ -109,3 +109,15 @@ def test_it_threads_by_the_token_in_the_envelope_when_the_headers_lack_it(cast, 
     bcc = MAIL.replace(b"<first@", b"<bcc@")  # To: 311@city.test only; the token came as RCPT TO
     stored = actions.receive("email", None, bcc, recipients=["reply+corpustoken@city.test"])
     assert actions.process(stored.pk).case == emailed_case
+
+
+def test_it_threads_a_reply_from_another_address_by_a_freshly_made_token(cast, emailed_case):
+    from civicdesk.inbound.models import new_token
+
+    conversation = Conversation.objects.get(case=emailed_case)
+    conversation.token = new_token()
+    conversation.save(update_fields=["token"])
+    other = MAIL.replace(b"ana@example.org", b"ana.phone@example.net").replace(b"<first@", b"<phone@")
+    address = f"Reply+{conversation.token.upper()}@City.TEST"  # as some mail software writes it back
+    stored = actions.receive("email", None, other.replace(b"To: 311@city.test", f"To: {address}".encode()))
+    assert actions.process(stored.pk).case == emailed_case

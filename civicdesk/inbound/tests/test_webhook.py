@@ -43,11 +43,35 @@ def test_it_ignores_a_message_whose_envelope_sender_is_empty(
         timestamp = str(int(time.time()))
         headers = {
             "X-CivicDesk-Timestamp": timestamp,
-            "X-CivicDesk-Signature": sign("s3cret", timestamp, MAIL),
+            "X-CivicDesk-Signature": sign("s3cret", timestamp, MAIL, envelope_from="<>"),
             "X-Envelope-From": "<>",
         }
         client.post(reverse("inbound-email-raw"), MAIL, content_type="message/rfc822", headers=headers)
     assert InboundMessage.objects.get().status == "ignored_automated"
+
+
+def test_it_refuses_envelope_headers_added_to_a_signed_delivery(client, db):
+    timestamp = str(int(time.time()))
+    headers = {
+        "X-CivicDesk-Timestamp": timestamp,
+        "X-CivicDesk-Signature": sign("s3cret", timestamp, MAIL),  # signed without them
+        "X-Envelope-To": "reply+0123456789abcdef0123456789abcdef@city.test",
+    }
+    response = client.post(reverse("inbound-email-raw"), MAIL, content_type="message/rfc822", headers=headers)
+    assert response.status_code == 403
+    assert not InboundMessage.objects.exists()
+
+
+def test_it_refuses_a_signature_that_is_not_ascii_and_a_length_that_is_not_a_number(client, db):
+    response = post(client, MAIL, signature="sha256=é")
+    assert (response.status_code, response.json()["error"]) == (403, "Wrong signature.")
+    timestamp = str(int(time.time()))
+    headers = {"X-CivicDesk-Timestamp": timestamp, "X-CivicDesk-Signature": sign("s3cret", timestamp, MAIL)}
+    response = client.generic(
+        "POST", reverse("inbound-email-raw"), MAIL, "message/rfc822", headers=headers, CONTENT_LENGTH="ten"
+    )
+    assert response.status_code == 400
+    assert not InboundMessage.objects.exists()
 
 
 def test_it_refuses_a_missing_signature(client, db):
