@@ -32,10 +32,11 @@ def normalise(kind, value):
 
 
 def _wanted_points(email, phone, account):
+    """The contact points to look for. Of an account, only its verified e-mail address counts: a
+    phone typed on a profile proves nothing, and must not reach somebody else's record."""
     points = []
-    if account is not None:
-        email = email or account.email
-        phone = phone or account.phone
+    if account is not None and not email:
+        email = next(iter(verified_emails(account)), None)
     if email and (value := normalise(ContactKind.EMAIL, email)):
         points.append((ContactKind.EMAIL, value))
     if phone and (value := normalise(ContactKind.PHONE, phone)):
@@ -97,7 +98,7 @@ def _complete(resident, points, account, name, language, source):
         )
         new = points  # all of them: one already taken means another request won, and we retry
     else:
-        if account is not None and resident.account_id is None and not _has_account(account):
+        if account is not None and resident.account_id is None and _proves(account, resident):
             resident.account = account
             resident.updated_at = timezone.now()
             resident.save(update_fields=["account", "updated_at"])
@@ -109,8 +110,21 @@ def _complete(resident, points, account, name, language, source):
     return resident
 
 
-def _has_account(account):
-    return Resident.objects.filter(account=account).exists()
+def verified_emails(account):
+    """The account's addresses its owner proved, lowercased; the primary one first."""
+    from allauth.account.models import EmailAddress
+
+    rows = EmailAddress.objects.filter(user=account, verified=True).order_by("-primary", "pk")
+    return [address.lower() for address in rows.values_list("email", flat=True)]
+
+
+def _proves(account, resident):
+    """May `account` be linked to `resident`? Only when it holds no record yet and the resident
+    holds one of the account's verified addresses: never through an unverified one or a phone."""
+    if Resident.objects.filter(account=account).exists():
+        return False
+    held = resident.contact_points.filter(kind=ContactKind.EMAIL, value__in=verified_emails(account))
+    return held.exists()
 
 
 def cases_of(resident):

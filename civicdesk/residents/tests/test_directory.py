@@ -105,3 +105,19 @@ def test_it_links_an_account_to_the_resident_already_holding_its_e_mail(cast):
     assert directory.resident_for(account=cast.alice) == earlier
     earlier.refresh_from_db()
     assert earlier.account == cast.alice and Resident.objects.count() == 1
+
+
+def test_an_account_never_takes_over_a_record_through_a_phone_or_an_unverified_address(cast):
+    from allauth.account.models import EmailAddress
+
+    victim = directory.resident_for(phone="617-555-0100", email="victim@example.org")
+    cast.alice.phone = "617-555-0100"  # typed on her profile: proves nothing
+    cast.alice.save(update_fields=["phone"])
+    EmailAddress.objects.create(user=cast.alice, email="victim@example.org", verified=False)
+    own = directory.resident_for(account=cast.alice)
+    assert own != victim and own.account == cast.alice
+    # A case of hers that carries the victim's phone finds the victim's record, without linking.
+    assert directory.resident_for(account=cast.bob, phone="617-555-0100") == victim
+    victim.refresh_from_db()
+    assert victim.account is None
+    assert ("phone", "+16175550100") not in points(own)
