@@ -70,7 +70,20 @@ def may_contact(whom, kind):
     if kind in REQUESTED_KINDS:
         return True
     account = _account(whom)
-    return account is None or contact_channel(account) is not None
+    if account is not None and contact_channel(account) is None:
+        return False
+    address = getattr(whom, "reporter_email", None) or getattr(whom, "email", "")
+    return not (address and any(opted_out(address) for opted_out in OPT_OUTS))
+
+
+# Functions(e-mail address) -> True when its owner asked not to be contacted, from records other
+# than the account (the resident directory registers one in its AppConfig.ready()).
+OPT_OUTS = []
+
+
+def register_opt_out(opted_out):
+    if opted_out not in OPT_OUTS:
+        OPT_OUTS.append(opted_out)
 
 
 def _account(whom):

@@ -107,7 +107,13 @@ def unmerge(actor, event):
         points = ContactPoint.objects.filter(pk__in=changes["contact_points"])
         if source.merged_into_id != target.pk or points.exclude(resident=target).exists():
             raise ValidationError(_("These residents changed since the merge; it can no longer be undone."))
-        if target.merged_into_id:
+        moved_on = any(getattr(target, field) != new for field, (_old, new) in changes["fields"].items())
+        if (
+            target.merged_into_id
+            or moved_on
+            or (changes["account"] and target.account_id != changes["account"])
+        ):
+            # A preference set or an account moved since: undoing would overwrite a later decision.
             raise ValidationError(_("These residents changed since the merge; it can no longer be undone."))
         points.update(resident=source)
         for field, (old, _new) in changes["fields"].items():

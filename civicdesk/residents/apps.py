@@ -6,3 +6,10 @@ class ResidentsConfig(AppConfig):
     name = "civicdesk.residents"
     label = "residents"
     verbose_name = _("Resident directory")
+
+    def ready(self):
+        from civicdesk.notify.outbox import register_opt_out
+
+        from .directory import opted_out
+
+        register_opt_out(opted_out)

@@ -110,6 +110,14 @@ def _complete(resident, points, account, name, language, source):
     return resident
 
 
+def opted_out(address):
+    """Did the resident holding this e-mail address ask not to be contacted (their record, or the
+    account linked to it)? Read by the outbox when it sends (notify.outbox.may_contact)."""
+    point = ContactPoint.objects.filter(kind=ContactKind.EMAIL, value=normalise(ContactKind.EMAIL, address))
+    resident = Resident.objects.filter(pk__in=point.values("resident_id")).select_related("account").first()
+    return resident is not None and not resident.may_be_contacted
+
+
 def verified_emails(account):
     """The account's addresses its owner proved, lowercased; the primary one first."""
     from allauth.account.models import EmailAddress

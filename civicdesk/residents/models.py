@@ -59,10 +59,13 @@ class Resident(models.Model):
         return self.display_name or _("Resident %(id)s") % {"id": self.pk}
 
     # An account holder sets their own preferences on their profile: when linked, the account's
-    # values are the one truth and the resident's own fields are only a fallback (decision 47).
+    # values count and the resident's own fields are a fallback (decision 47), except that "do not
+    # contact" on either wins: a refusal told to an agent, or kept by a merge, is never lost.
     @property
     def effective_channel(self):
-        return self.account.preferred_channel if self.account_id else self.preferred_channel
+        if self.account_id and self.preferred_channel != ChannelPreference.NONE:
+            return self.account.preferred_channel
+        return self.preferred_channel
 
     @property
     def effective_language(self):

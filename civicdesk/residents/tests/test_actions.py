@@ -116,3 +116,34 @@ def test_only_roles_that_manage_residents_may_merge_or_undo(cast, person):
         actions.unmerge(getattr(cast, person), merge)
     assert Resident.objects.get(pk=source.pk).merged_into == target
     assert ResidentEvent.objects.filter(kind="merged").count() == 1
+
+
+def test_it_refuses_to_undo_a_merge_over_a_preference_set_since(cast):
+    target = directory.resident_for(email="a@example.org", name="Rita")
+    source = directory.resident_for(email="b@example.org", name="R.")
+    source.preferred_channel = "sms"
+    source.save()
+    merge = actions.merge(cast.erin, source, target)  # the target took "sms"
+    target.refresh_from_db()
+    target.preferred_channel = "none"  # she told an agent afterwards
+    target.save()
+    with pytest.raises(ValidationError):
+        actions.unmerge(cast.erin, merge)
+    target.refresh_from_db()
+    assert target.preferred_channel == "none"
+
+
+def test_a_refusal_kept_by_a_merge_wins_over_the_linked_account_and_stops_e_mail(cast):
+    from civicdesk.notify.outbox import may_contact
+
+    with_account = directory.resident_for(account=cast.alice)  # alice@demo.test, prefers e-mail
+    refused = directory.resident_for(email="alice.home@example.org")
+    refused.preferred_channel = "none"
+    refused.save()
+    actions.merge(cast.erin, refused, with_account)
+    with_account.refresh_from_db()
+    assert not with_account.may_be_contacted
+    case = Case(reporter_email="alice.home@example.org")
+    assert may_contact(case, "acknowledgement") is False
+    assert may_contact(case, "follow_confirm") is True  # what she asks for herself still goes
+    assert may_contact(Case(reporter_email="someone@example.org"), "acknowledgement") is True
