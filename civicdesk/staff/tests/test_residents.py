@@ -54,7 +54,9 @@ def test_it_refuses_roles_that_may_not_see_contact_details(client, cast, report,
 def test_it_lets_the_roles_that_see_contact_details_in(client, cast, report, rita, person, page):
     method, url, data = pages(rita, cast, report)[page]
     client.force_login(getattr(cast, person))
-    assert getattr(client, method)(url, data).status_code in (200, 302)
+    # Dave supervises Public Works: the duplicate's only case is Parks', so he may not merge it.
+    expected = (400,) if (person, page) == ("dave", "merge") else (200, 302)
+    assert getattr(client, method)(url, data).status_code in expected
 
 
 @pytest.mark.parametrize("page", ["search", "resident"])
@@ -155,3 +157,21 @@ def test_a_merged_residents_page_points_to_the_resident_it_was_merged_into(clien
     assert "Esta ficha se combinó con el" in text
     assert f'href="{reverse("staff-resident", args=[mail.pk])}"' in text
     assert "Combinar un duplicado" not in text  # a merged record takes no merges
+
+
+def test_a_supervisor_cannot_open_search_or_merge_a_resident_with_no_case_of_their_departments(
+    client, cast, report
+):
+    report(service=cast.tree, channel=Channel.SMS, reporter_phone="617-555-0199")  # Parks only
+    parks_only = directory.resident_for(phone="617-555-0199", name="Pat Parks")
+    ours = directory.resident_for(email="rita@example.org")
+    report(reporter_email="rita@example.org")  # a Public Works case
+    client.force_login(cast.dave)  # Public Works
+    assert client.get(reverse("staff-resident", args=[parks_only.pk])).status_code == 404
+    text = page_text(client.get(reverse("staff-residents"), {"q": "Pat Parks"}))
+    assert reverse("staff-resident", args=[parks_only.pk]) not in text
+    merge = client.post(reverse("staff-resident-merge", args=[ours.pk]), {"other": parks_only.pk})
+    assert merge.status_code == 400
+    assert not viewings(parks_only).exists()
+    client.force_login(cast.erin)  # a 311 agent sees every department
+    assert client.get(reverse("staff-resident", args=[parks_only.pk])).status_code == 200

@@ -8,6 +8,7 @@ the view_contact roles) and each page records that this person looked (ResidentE
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -35,8 +36,19 @@ def _require(user, action):
         raise PermissionDenied
 
 
-def _resident(pk):
-    return get_object_or_404(Resident.objects.select_related("account", "merged_into"), pk=pk)
+def _sees(request, resident):
+    """Staff limited to their departments (supervisors) see a resident only through one of the
+    resident's cases they may see, as they would see the same contact details on that case."""
+    user = request.user
+    return user.sees_all_departments or (directory.cases_of(resident) & _visible_cases(request)).exists()
+
+
+def _resident(request, pk):
+    """The resident `pk` if this user may see it; 404 otherwise, as a case outside one's departments."""
+    resident = get_object_or_404(Resident.objects.select_related("account", "merged_into"), pk=pk)
+    if not _sees(request, resident):
+        raise Http404
+    return resident
 
 
 @require_GET
@@ -45,6 +57,8 @@ def list_residents(request):
     _require(request.user, "view_residents")
     query = request.GET.get("q", "").strip()[:254]
     results = list(directory.search(query)[: directory.SEARCH_RESULTS]) if query else None
+    if results and not request.user.sees_all_departments:
+        results = [resident for resident in results if _sees(request, resident)]
     if results:
         actions.record_contact_view(request.user, results)
     context = {"query": query, "results": results, "section": "residents"}
@@ -55,7 +69,7 @@ def list_residents(request):
 @staff_required
 def show_resident(request, pk):
     _require(request.user, "view_residents")
-    return _show(request, _resident(pk), MergeForm())
+    return _show(request, _resident(request, pk), MergeForm())
 
 
 def _show(request, resident, merge_form, status=200):
@@ -85,13 +99,14 @@ def _context(request, resident, merge_form):
 def merge_resident(request, pk):
     """First POST: a confirmation page naming both residents. The confirmed POST merges."""
     _require(request.user, "manage_residents")
-    target = _resident(pk)
+    target = _resident(request, pk)
     form = MergeForm(request.POST)
     source = None
     if form.is_valid():
         source = Resident.objects.filter(pk=form.cleaned_data["other"]).first()
-        if source is None:
+        if source is None or not _sees(request, source):
             form.add_error("other", _("There is no resident with this number."))
+            source = None
         elif source.pk == target.pk:
             form.add_error("other", _("A resident cannot be merged into itself."))
             source = None
