@@ -358,6 +358,16 @@ class Case(models.Model):
         return settings.SITE_URL + self.get_absolute_url()
 
     @property
+    def greeting_name(self):
+        """The name our e-mails greet the reporter by: only one the city can vouch for (their own
+        account's, or typed by an agent). A name from a form or a From header is whatever the
+        sender chose, and sent to the address they chose it would let anyone put words in the
+        city's mail ("URGENT: pay at ...")."""
+        if self.reporter_id or self.channel in (Channel.PHONE, Channel.WALK_IN):
+            return self.reporter_name
+        return ""
+
+    @property
     def is_active(self):
         return self.status in ACTIVE
 

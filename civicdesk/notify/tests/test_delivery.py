@@ -44,9 +44,37 @@ def test_it_sends_the_acknowledgement_over_smtp(cast, mail_to, django_capture_on
     assert message["To"] == "res@example.org" and message["From"] == settings.DEFAULT_FROM_EMAIL
     assert message["Subject"] == f"We received your report {case.number}"
     body = message.get_body(("plain",)).get_content()
-    assert "Hello Res," in body and case.number in body and case.tracking_url in body
+    # An anonymous report's name is the sender's own choice: never put in the city's words.
+    assert body.startswith("Hello,\r\n") and "Res," not in body
+    assert case.number in body and case.tracking_url in body
     row = OutboxMessage.objects.get(case=case)
     assert (row.status, row.attempts, row.last_error) == ("sent", 1, "") and row.sent_at
+
+
+def test_it_greets_by_name_only_a_signed_in_reporter_or_a_caller_an_agent_took(
+    cast, mail_to, django_capture_on_commit_callbacks
+):
+    forged = "URGENT: pay your fine at http://evil.test"
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.submit_case(
+            service=cast.pothole,
+            answers={"depth": "deep"},
+            reporter_email="v@example.org",
+            reporter_name=forged,
+        )
+        actions.submit_case(service=cast.pothole, answers={"depth": "deep"}, reporter=cast.alice)
+        actions.submit_case(
+            service=cast.pothole,
+            answers={"depth": "deep"},
+            channel="phone",
+            actor=cast.erin,
+            reporter_email="caller@example.org",
+            reporter_name="Carl Caller",
+        )
+    bodies = {m["To"]: m.get_body(("plain",)).get_content() for m in mail_to.messages}
+    assert "evil.test" not in bodies["v@example.org"] and bodies["v@example.org"].startswith("Hello,\r\n")
+    assert bodies[cast.alice.email].startswith(f"Hello {cast.alice.full_name},")
+    assert bodies["caller@example.org"].startswith("Hello Carl Caller,")
 
 
 def test_it_keeps_a_message_through_an_smtp_outage_and_sends_it_once(
