@@ -51,7 +51,7 @@ def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()
     if len(raw) > settings.INBOUND_MAX_BYTES:
         raise TooLarge(f"{len(raw)} bytes is over the limit of {settings.INBOUND_MAX_BYTES}")
     key = (key or email_key(raw))[:255]
-    existing = InboundMessage.objects.filter(channel=channel, key=key).first()
+    existing = InboundMessage.objects.defer("raw").filter(channel=channel, key=key).first()
     if existing is not None:
         return existing
     try:
@@ -67,7 +67,7 @@ def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()
             )
             tasks.enqueue_with_transaction(partial(_enqueue, message.pk))
     except IntegrityError:  # the same key, stored by a concurrent delivery
-        return InboundMessage.objects.get(channel=channel, key=key)
+        return InboundMessage.objects.defer("raw").get(channel=channel, key=key)
     return message
 
 

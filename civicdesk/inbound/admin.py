@@ -27,6 +27,11 @@ class InboundMessageAdmin(admin.ModelAdmin):
     class Media:
         css = {"all": ["inbound/admin.css"]}
 
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        # The list never needs the bytes (up to INBOUND_MAX_BYTES each); one message's page does.
+        return queryset if request.resolver_match.url_name.endswith("_change") else queryset.defer("raw")
+
     def has_add_permission(self, request):
         return False
 

@@ -41,7 +41,8 @@ def find_thread(parsed, envelope_recipients=()):
         if outbound is not None and _corresponds(outbound.case, parsed.sender):
             return _conversation_of(outbound.case, parsed.sender), outbound.case
         earlier = (
-            InboundMessage.objects.filter(channel=Channel.EMAIL, key__in=ids, conversation__isnull=False)
+            InboundMessage.objects.defer("raw")
+            .filter(channel=Channel.EMAIL, key__in=ids, conversation__isnull=False)
             .select_related("conversation__case")
             .first()
         )
@@ -84,9 +85,9 @@ def outbound_headers(message):
     headers["Reply-To"] = reply_address(conversation)
     if f"[#{number}]" not in message.subject:
         headers["Subject"] = f"{message.subject} [#{number}]"
-    keys = list(
-        conversation.messages.exclude(key="").order_by("-received_at").values_list("key", flat=True)[:10]
-    )
+    # Message-IDs only: a message that had none is keyed by a hash of its bytes, not an id to cite.
+    received = conversation.messages.filter(key__startswith="<").order_by("-received_at")
+    keys = list(received.values_list("key", flat=True)[:10])
     if keys:
         headers["In-Reply-To"] = keys[0]
         headers["References"] = " ".join(reversed(keys))

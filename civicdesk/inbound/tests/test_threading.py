@@ -121,3 +121,17 @@ def test_it_threads_a_reply_from_another_address_by_a_freshly_made_token(cast, e
     address = f"Reply+{conversation.token.upper()}@City.TEST"  # as some mail software writes it back
     stored = actions.receive("email", None, other.replace(b"To: 311@city.test", f"To: {address}".encode()))
     assert actions.process(stored.pk).case == emailed_case
+
+
+def test_it_cites_only_message_ids_in_the_threading_headers(cast, emailed_case):
+    from civicdesk.inbound.threading import outbound_headers
+    from civicdesk.notify.models import OutboxMessage
+
+    conversation = Conversation.objects.get(case=emailed_case)
+    for key in ("<one@example.org>", "sha256:" + "0" * 64):  # the second had no Message-ID
+        InboundMessage.objects.create(channel="email", key=key, raw=b"x", conversation=conversation)
+    reply = OutboxMessage.objects.create(
+        kind="reply", case=emailed_case, recipient="resident@example.org", subject="Re", body="b"
+    )
+    headers = outbound_headers(reply)
+    assert headers["In-Reply-To"] == "<one@example.org>" and "sha256" not in headers["References"]

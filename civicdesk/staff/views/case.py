@@ -135,7 +135,7 @@ def _conversation_thread(case):
             "files": m.attachments,
             "kind_label": "",
         }
-        for m in case.inbound_messages.order_by("received_at")
+        for m in case.inbound_messages.defer("raw").order_by("received_at")
     ]
     if not inbound:
         return []
