@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from civicdesk.cases import actions as case_actions
-from civicdesk.cases.attachments import prepare_image
+from civicdesk.cases.attachments import prepare_image, removed_on_error
 from civicdesk.cases.models import Channel
 from civicdesk.lib import tasks
 from civicdesk.notify.models import OutboxMessage
@@ -86,7 +86,8 @@ def process(message_id, *, release_by=None):
         if message is None:
             return None  # done already (a repeated task), or discarded
         try:
-            with transaction.atomic():  # a failure takes back a half-made case or comment
+            # A failure takes back a half-made case or comment, and the photo files it stored.
+            with removed_on_error(), transaction.atomic():
                 _process_email(message, force=release_by is not None)
         except ValidationError as error:
             _quarantine_failed(message, "; ".join(error.messages))

@@ -104,3 +104,31 @@ def test_it_quarantines_a_message_whose_processing_fails_and_keeps_no_half_case(
 def test_it_finds_a_folded_message_id(cast):
     raw = MAIL.replace(b"Message-ID: <same@example.org>", b"Message-ID:\r\n <folded@example.org>")
     assert actions.email_key(raw) == "<folded@example.org>"
+
+
+def test_it_removes_the_photo_files_of_a_case_it_could_not_finish(cast, monkeypatch, settings):
+    import base64
+    import io
+    import os
+
+    from PIL import Image
+
+    from civicdesk.inbound import actions as module
+
+    def files():
+        return {os.path.join(r, f) for r, _d, names in os.walk(settings.MEDIA_ROOT) for f in names}
+
+    out = io.BytesIO()
+    Image.new("RGB", (40, 30), "green").save(out, format="JPEG")
+    raw = (
+        b"From: bo@example.org\r\nTo: 311@city.test\r\nSubject: Fallen tree\r\nMessage-ID: <photo@x>\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        b"A fallen tree.\r\n--b\r\nContent-Type: image/jpeg\r\nContent-Disposition: attachment; "
+        b'filename="tree.jpg"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        + base64.encodebytes(out.getvalue())
+        + b"--b--\r\n"
+    )
+    before = files()
+    monkeypatch.setattr(module, "_cap_acknowledgements", lambda case, address: 1 / 0)  # after the photo
+    assert actions.process(actions.receive("email", None, raw).pk).status == "quarantined"
+    assert files() == before
