@@ -27,6 +27,7 @@ from .services import suggest_service, triage_service
 
 log = logging.getLogger(__name__)
 Status = InboundMessage.Status
+MAX_IMAGES = 10  # photos attached from one e-mail; the rest stay in the raw message
 MAX_TEXT = 4000  # cases.actions.MAX_DESCRIPTION
 SPANISH = {"el", "la", "de", "que", "y", "en", "los", "las", "por", "una", "hay", "calle", "gracias", "está"}
 ENGLISH = {"the", "and", "is", "there", "a", "of", "on", "in", "my", "street", "thanks", "please"}
@@ -147,7 +148,11 @@ def _split_parts(parsed):
     images, kept = [], []
     for part in parsed.parts:
         entry = {"name": part.name, "content_type": part.content_type, "size": len(part.data)}
-        if part.content_type.startswith("image/"):
+        # Inline ones too: phones put a photo taken for the report inline. A signature's logo comes
+        # along, but attached privately (below) it is only staff who see it.
+        if part.content_type.startswith("image/") and len(images) >= MAX_IMAGES:
+            entry["outcome"] = f"kept in the raw message: at most {MAX_IMAGES} photos are attached"
+        elif part.content_type.startswith("image/"):
             upload = ContentFile(part.data, name=part.name)
             try:
                 prepare_image(upload)  # checked here so one bad image refuses only itself
@@ -168,8 +173,17 @@ def _comment(message, parsed, conversation, case, text, images):
         conversation = Conversation.objects.create(
             channel=Channel.EMAIL, address=parsed.sender, case=case, language=case.language
         )
-    case_actions.resident_comment(case, text[:MAX_TEXT], photos=images)
+    if text:
+        case_actions.resident_comment(case, text[:MAX_TEXT])
+    _attach_privately(case, images)
     _link(message, conversation, case)
+
+
+def _attach_privately(case, images):
+    """E-mailed photos are for staff: unlike the portal, nothing told the sender they are published
+    (staff can still publish one). None is needed to file the case."""
+    for image in images:
+        case_actions.attach_file(case, None, image, public=False)
 
 
 def _new_case(message, parsed, text, images):
@@ -182,6 +196,7 @@ def _new_case(message, parsed, text, images):
     def on_created(case):
         conversation.case = case
         conversation.save()
+        _attach_privately(case, images)
 
     case = case_actions.submit_case(
         service=service,
@@ -190,7 +205,6 @@ def _new_case(message, parsed, text, images):
         reporter_email=parsed.sender,
         reporter_name=parsed.sender_name[:150],
         language=language,
-        photos=images,
         on_created=on_created,
     )
     _cap_acknowledgements(case, parsed.sender)
