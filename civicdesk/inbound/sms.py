@@ -16,6 +16,7 @@ from civicdesk.cases import catalogue, disclosure
 from civicdesk.cases.models import Case, Channel
 from civicdesk.lib.phones import e164
 from civicdesk.notify import outbox
+from civicdesk.notify.models import OutboxMessage
 from civicdesk.residents import consent
 
 from .models import Conversation
@@ -174,6 +175,11 @@ def _finish_location(phone, text, conversation, language):
         language=language,
     )
     _save(conversation, step="", answers={}, case=case)
+    # The dialogue's earlier texts belong to the case's thread too (staff read it on the case page).
+    conversation.messages.filter(case__isnull=True).update(case=case)
+    OutboxMessage.objects.filter(
+        channel="sms", recipient=phone, case__isnull=True, created_at__gte=conversation.created_at
+    ).update(case=case)
     reply(phone, language, confirmation_text, case, case=case)
     return conversation, case, ""
 

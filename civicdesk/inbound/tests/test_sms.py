@@ -233,3 +233,19 @@ def test_a_burst_is_taken_in_without_loss(texting, services, fake_twilio):
         texting("HELP", phone=f"+1617555{n:04d}", sid=f"SMburst{n:05d}")
     assert InboundMessage.objects.filter(channel=Channel.SMS, status="processed").count() == count
     assert len(fake_twilio.messages()) == count
+
+
+def test_staff_read_the_sms_thread_on_the_case_page(client, texting, services, fake_twilio, cast):
+    texting("The street light on Elm is dark")
+    texting("1")
+    texting("skip")
+    case = Case.objects.get(channel=Channel.SMS)
+    client.force_login(cast.root)
+    response = client.get(f"/staff/cases/{case.number}/")
+    assert response.status_code == 200
+    page = response.content.decode()
+    section = page[page.index('id="conversation-title"') : page.index('id="timeline-title"')]
+    assert "SMS conversation" in section
+    assert section.index("The street light on Elm is dark") < section.index("Which of these is it?")
+    assert section.index("Which of these is it?") < section.index(f"Your case number is {case.number}")
+    assert PHONE not in section
