@@ -249,3 +249,15 @@ def test_staff_read_the_sms_thread_on_the_case_page(client, texting, services, f
     assert section.index("The street light on Elm is dark") < section.index("Which of these is it?")
     assert section.index("Which of these is it?") < section.index(f"Your case number is {case.number}")
     assert PHONE not in section
+
+
+def test_a_flood_of_forged_posts_is_slowed_down(client, fake_twilio, db, settings):
+    settings.INBOUND_REFUSED_RATE = "2/m"
+    params = {"MessageSid": "SM1", "From": PHONE, "To": FROM, "Body": "hello"}
+    statuses = [post_signed(client, "inbound-sms", params, signature="forged").status_code for _ in range(4)]
+    assert statuses[:2] == [403, 403] and statuses[-1] == 429
+    assert not InboundMessage.objects.exists()
+
+
+def test_a_post_without_message_sid_is_refused_cleanly(client, fake_twilio, db):
+    assert post_signed(client, "inbound-sms", {"From": PHONE, "Body": "hello"}).status_code == 400
