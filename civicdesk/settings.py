@@ -459,3 +459,17 @@ INBOUND_REFUSED_RATE = os.environ.get("INBOUND_REFUSED_RATE", "30/m")  # badly s
 INBOUND_ACK_LIMIT = int(os.environ.get("INBOUND_ACK_LIMIT", "3"))
 INBOUND_ACK_WINDOW_SECONDS = int(os.environ.get("INBOUND_ACK_WINDOW_SECONDS", "3600"))
 INBOUND_TRIAGE_SERVICE = os.environ.get("INBOUND_TRIAGE_SERVICE", "unsorted")
+
+# SMS and voice through Twilio or a Twilio-compatible provider (issue 10, decision 48). Webhook
+# signatures (X-Twilio-Signature) are computed over the URL Twilio called, so it is rebuilt from
+# TWILIO_WEBHOOK_BASE (default SITE_URL), never from the Host header a proxy may rewrite.
+TWILIO_ACCOUNT_SID = os.environ.get("TWILIO_ACCOUNT_SID", "")
+TWILIO_AUTH_TOKEN = os.environ.get("TWILIO_AUTH_TOKEN", "")
+TWILIO_FROM = os.environ.get("TWILIO_FROM", "")  # the city's number, E.164
+TWILIO_API_BASE = os.environ.get("TWILIO_API_BASE", "https://api.twilio.com").rstrip("/")
+TWILIO_WEBHOOK_BASE = os.environ.get("TWILIO_WEBHOOK_BASE", SITE_URL).rstrip("/")
+TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))  # seconds, REST calls and recordings
+# A paused SMS conversation resumes for this long, then a new message starts a new one.
+SMS_CONVERSATION_TTL_SECONDS = int(os.environ.get("SMS_CONVERSATION_TTL_SECONDS", str(24 * 3600)))
+# The IVR's "0": the agents' line, dialled with <Dial>.
+VOICE_AGENT_NUMBER = os.environ.get("VOICE_AGENT_NUMBER", "")

@@ -21,7 +21,7 @@ from civicdesk.cases.models import Channel
 from civicdesk.lib import tasks
 from civicdesk.notify.models import OutboxMessage
 
-from . import loops, parsing, threading
+from . import loops, parsing, sms, threading, voice
 from .models import Conversation, InboundMessage
 from .services import suggest_service, triage_service
 
@@ -89,7 +89,7 @@ def process(message_id, *, release_by=None):
         try:
             # A failure takes back a half-made case or comment, and the photo files it stored.
             with removed_on_error(), transaction.atomic():
-                _process_email(message, force=release_by is not None)
+                PROCESSORS.get(message.channel, _process_email)(message, force=release_by is not None)
         except ValidationError as error:
             _quarantine_failed(message, "; ".join(error.messages))
         except Exception as error:  # a bug or a broken message we did not foresee: keep it, say why
@@ -134,6 +134,22 @@ def _process_email(message, force):
     else:
         _new_case(message, parsed, text, images)
     return None
+
+
+def _process_sms(message, force):
+    conversation, case, reason = sms.process_sms(message)
+    if conversation is not None:
+        return _link(message, conversation, case or conversation.case, reason)
+    return _finish(message, Status.PROCESSED, reason)
+
+
+def _process_voice(message, force):
+    conversation, case = voice.process_call(message)
+    return _link(message, conversation, case)
+
+
+# How each channel's stored message is processed; e-mail is the default.
+PROCESSORS = {Channel.SMS: _process_sms, Channel.VOICE: _process_voice}
 
 
 def _describe(message, parsed):
@@ -227,11 +243,11 @@ def _cap_acknowledgements(case, address):
         )
 
 
-def _link(message, conversation, case):
+def _link(message, conversation, case, reason=""):
     now = timezone.now()
     Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=now, updated_at=now)
     message.conversation, message.case = conversation, case
-    _finish(message, Status.PROCESSED, "")
+    _finish(message, Status.PROCESSED, reason)
 
 
 def _finish(message, status, reason):

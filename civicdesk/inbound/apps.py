@@ -8,8 +8,13 @@ class InboundConfig(AppConfig):
 
     def ready(self):
         # The outbox adds our threading headers to case e-mails without importing this app.
-        from civicdesk.notify import delivery
+        from civicdesk.notify import delivery, outbox
 
+        from .sms import route_case_message
         from .threading import outbound_headers
+        from .twilio import send_sms
 
         delivery.register_headers(outbound_headers)
+        # SMS goes out through the outbox like webhooks: Twilio's REST call is our sender.
+        delivery.register_sender("sms", send_sms)
+        outbox.register_case_route(route_case_message)

@@ -33,6 +33,10 @@ class Conversation(models.Model):
     updated_at = models.DateTimeField(_("updated"), default=timezone.now)
     # WhatsApp's 24-hour reply window will be measured from it.
     last_inbound_at = models.DateTimeField(_("last inbound message"), null=True, blank=True)
+    # A text channel's dialogue (SMS): the step the resident is at ("" when none is open) and what
+    # they said so far; kept here so a resident who pauses resumes where they were (decision 48).
+    step = models.CharField(_("step"), max_length=20, blank=True)
+    answers = models.JSONField(_("answers so far"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("conversation")

@@ -23,6 +23,18 @@ def suggest_service(text):
     Services with required questions are left out: an e-mail cannot answer them, and staff
     recategorise from triage. Unsure (nothing matched, or a tie) gives Suggestion(None, 0).
     """
+    scored = _scored(text)
+    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+        return Suggestion(None, 0)
+    return Suggestion(scored[0][1], float(scored[0][0]))
+
+
+def rank_services(text, limit=3):
+    """The services the text names, best first, at most `limit`: the choices an SMS offers by number."""
+    return [service for _score, service in _scored(text)[:limit]]
+
+
+def _scored(text):
     words = (text or "").lower()
     scored = []
     for service in catalogue.all_services():
@@ -31,10 +43,8 @@ def suggest_service(text):
         score = sum(1 for term in _terms(service) if re.search(rf"\b{re.escape(term)}\b", words))
         if score:
             scored.append((score, service))
-    scored.sort(key=lambda pair: -pair[0])
-    if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
-        return Suggestion(None, 0)
-    return Suggestion(scored[0][1], float(scored[0][0]))
+    scored.sort(key=lambda pair: (-pair[0], pair[1].name))
+    return scored
 
 
 def _terms(service):

@@ -46,6 +46,7 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         WEBHOOK = "webhook", _("Webhook")
+        SMS = "sms", _("SMS")
 
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=32, help_text="acknowledgement, resolved, reply, case.created, ...")
@@ -83,6 +84,10 @@ class OutboxMessage(models.Model):
     # When administrators were told it failed: once per message, never for an alert itself.
     alerted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # SMS: the provider's id for the message (Twilio's MessageSid) and the last delivery status its
+    # callbacks reported (queued, sent, delivered, undelivered, failed).
+    provider_id = models.CharField(_("provider id"), max_length=64, blank=True, db_index=True)
+    provider_status = models.CharField(_("provider status"), max_length=20, blank=True)
 
     objects = OutboxQuerySet.as_manager()
 

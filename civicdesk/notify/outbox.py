@@ -35,6 +35,16 @@ PERSONAL_CHANNELS = {"email"}
 DO_NOT_CONTACT = "none"
 
 
+# channel -> function(recipient) -> bool: may anything at all go to this address on this channel?
+# A carrier opt-out (SMS STOP) is per number and stops every message, even one the resident asked
+# for. The app that owns the truth registers it in its AppConfig.ready() (residents does for "sms").
+CHANNEL_CONSENT = {}
+
+
+def register_channel_consent(channel, check):
+    CHANNEL_CONSENT[channel] = check
+
+
 def contact_channel(user):
     """The channel to reach a person with an account on, or None when they asked not to be contacted."""
     preferred = getattr(user, "preferred_channel", "email")
@@ -48,9 +58,13 @@ def may_send(message):
     still go to its recipient, the case's reporter or one of its followers? What they chose then
     counts, not what they had chosen when the change was made. Messages to nobody in particular
     (staff, webhooks, administrators) always go."""
+    if message.channel in CHANNEL_CONSENT and not CHANNEL_CONSENT[message.channel](message.recipient):
+        return False
     case = message.case
     if message.kind not in CASE_EMAILS or case is None:
         return True
+    if message.channel != "email":  # the reporter's phone: their wish, by account or directory record
+        return may_contact(case, message.kind, address=message.recipient)
     if message.recipient == case.reporter_email:
         return may_contact(case, message.kind)
     # Someone who stopped following since is no longer a recipient.
@@ -58,7 +72,7 @@ def may_send(message):
     return follower is not None and may_contact(follower, message.kind)
 
 
-def may_contact(whom, kind):
+def may_contact(whom, kind, address=None):
     """May we send `kind` to this case's reporter, this follower or this user? The one consent rule.
 
     A person's contact preference lives on their account. A case or follower not linked to one (an
@@ -72,12 +86,12 @@ def may_contact(whom, kind):
     account = _account(whom)
     if account is not None and contact_channel(account) is None:
         return False
-    address = getattr(whom, "reporter_email", None) or getattr(whom, "email", "")
+    address = address or getattr(whom, "reporter_email", None) or getattr(whom, "email", "")
     return not (address and any(opted_out(address) for opted_out in OPT_OUTS))
 
 
-# Functions(e-mail address) -> True when its owner asked not to be contacted, from records other
-# than the account (the resident directory registers one in its AppConfig.ready()).
+# Functions(e-mail address or E.164 phone) -> True when its owner asked not to be contacted, from
+# records other than the account (the resident directory registers one in its AppConfig.ready()).
 OPT_OUTS = []
 
 
@@ -146,6 +160,8 @@ def queue_case_email(case, kind, **context):
     """
     assert kind in CASE_EMAILS, kind
     messages = []
+    for route in CASE_ROUTES:  # the resident's own channel, when they wrote on one (decision 48)
+        messages += route(case, kind, context)
     if case.reporter_email:
         if kind in RENDERED_WHEN_SENT and not context:
             # What to send, not the text: the worker renders it (no templates in the request).
@@ -162,6 +178,26 @@ def queue_case_email(case, kind, **context):
             if message := queue_follower_email(follower, kind, **for_followers):
                 messages.append(message)
     return messages
+
+
+# Functions(case, kind, context) -> messages queued on another channel for the reporter, for a case
+# that came in on it: inbound sends a staff reply back by SMS to a resident who texted. Registered
+# in the channel app's AppConfig.ready(), so the outbox imports none of them.
+CASE_ROUTES = []
+
+
+def register_case_route(route):
+    if route not in CASE_ROUTES:
+        CASE_ROUTES.append(route)
+
+
+def queue_text(channel, case, address, language, body, kind):
+    """Queue a short text message (an SMS) as written: texts are rendered by the caller."""
+    message = OutboxMessage.objects.create(
+        channel=channel, kind=kind, case=case, recipient=address, language=language or "en", body=body
+    )
+    start_delivery(message.pk)
+    return message
 
 
 def queue_follower_email(follower, kind, **context):

@@ -8,8 +8,11 @@ class ResidentsConfig(AppConfig):
     verbose_name = _("Resident directory")
 
     def ready(self):
-        from civicdesk.notify.outbox import register_opt_out
+        from civicdesk.notify import outbox
 
+        from .consent import sms_allowed
         from .directory import opted_out
 
-        register_opt_out(opted_out)
+        outbox.register_opt_out(opted_out)
+        # The outbox asks us before every SMS whether the number said STOP, without importing us.
+        outbox.register_channel_consent("sms", sms_allowed)

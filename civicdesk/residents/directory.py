@@ -111,9 +111,10 @@ def _complete(resident, points, account, name, language, source):
 
 
 def opted_out(address):
-    """Did the resident holding this e-mail address ask not to be contacted (their record, or the
-    account linked to it)? Read by the outbox when it sends (notify.outbox.may_contact)."""
-    point = ContactPoint.objects.filter(kind=ContactKind.EMAIL, value=normalise(ContactKind.EMAIL, address))
+    """Did the resident holding this e-mail address or phone number ask not to be contacted (their
+    record, or the account linked to it)? Read by the outbox when it sends (notify.outbox.may_contact)."""
+    kind = ContactKind.EMAIL if "@" in address else ContactKind.PHONE
+    point = ContactPoint.objects.filter(kind=kind, value=normalise(kind, address))
     resident = Resident.objects.filter(pk__in=point.values("resident_id")).select_related("account").first()
     return resident is not None and not resident.may_be_contacted
 

@@ -100,6 +100,9 @@ class ContactPoint(models.Model):
     verified = models.BooleanField(_("verified"), default=False)
     source = models.CharField(_("source"), max_length=64, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)
+    # A phone's carrier opt-out (STOP and its synonyms; START clears it). The one truth the outbox
+    # reads before every SMS to this number (notify.outbox.may_send, decision 48).
+    sms_opted_out_at = models.DateTimeField(_("SMS opt-out"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("contact point")

@@ -25,3 +25,22 @@ def emailed_case(cast):
     Conversation.objects.create(channel=Channel.EMAIL, address=RESIDENT, case=case, token="corpustoken")
     OutboxMessage.objects.filter(case=case, kind="acknowledgement").update(message_id="<ack@city.test>")
     return case
+
+
+@pytest.fixture
+def fake_twilio():
+    """A local Twilio API, and the settings that point CivicDesk at it (decision 48)."""
+    from .fake_twilio import ACCOUNT, FROM, PUBLIC, TOKEN, FakeTwilio
+
+    fake = FakeTwilio()
+    fake.start()
+    with override_settings(
+        TWILIO_ACCOUNT_SID=ACCOUNT,
+        TWILIO_AUTH_TOKEN=TOKEN,
+        TWILIO_FROM=FROM,
+        TWILIO_API_BASE=fake.base,
+        TWILIO_WEBHOOK_BASE=PUBLIC,
+        VOICE_AGENT_NUMBER="+16175550199",
+    ):
+        yield fake
+    fake.stop()

@@ -76,3 +76,25 @@ def test_the_quarantine_is_accessible(site, browser, emailed, language):
         page.goto(f"{base}/admin/inbound/inboundmessage/{path}")
         assert page.locator("html").get_attribute("lang") == language
         assert_accessible(page, f"quarantine {path} [{language}]")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_sms_conversation_is_accessible(site, browser, language):
+    """A case reported by SMS (decision 48): its thread is headed "SMS conversation"."""
+    from civicdesk.cases.models import Channel
+    from civicdesk.inbound.models import Conversation
+
+    base, cast = site
+    case = case_actions.submit_case(
+        service=cast.tree, description="A fallen tree", channel=Channel.SMS, reporter_phone="+16175550123"
+    )
+    conversation = Conversation.objects.create(channel=Channel.SMS, address="+16175550123", case=case)
+    InboundMessage.objects.create(
+        channel=Channel.SMS, key="twilio:SMb1", raw=b"", status="processed", text="A fallen tree",
+        conversation=conversation, case=case,
+    )  # fmt: skip
+    case_actions.reply(case, cast.carol, "A crew is on its way.")
+    page = signed_in(browser, base, cast.carol, language)
+    page.goto(f"{base}/staff/cases/{case.number}/")
+    assert page.locator("#conversation-title").inner_text() in ("SMS conversation", "Conversación por SMS")
+    assert_accessible(page, f"case page with an SMS conversation [{language}]")

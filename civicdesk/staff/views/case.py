@@ -104,6 +104,7 @@ def _case_context(request, case, bound=None, contact=False):
         "can_view_contact": permissions.can(user, "view_contact", case),
         "contact": contact,
         "thread": _conversation_thread(case),
+        "thread_by_sms": _by_sms(case),
         "tile_url": getattr(settings, "MAP_TILE_URL", DEFAULT_TILES),
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", DEFAULT_ATTRIBUTION),
     }
@@ -114,11 +115,20 @@ OUTBOUND_KINDS = {
     "acknowledgement": _lazy("Acknowledgement"),
     "reply": _lazy("Reply"),
     "resolved": _lazy("Resolved notice"),
+    "sms_reply": _lazy("SMS answer"),
 }
+
+# Cases reported by text or by phone are answered by SMS (decision 48).
+SMS_CHANNELS = ("sms", "voice")
+
+
+def _by_sms(case):
+    return case.channel in SMS_CHANNELS and bool(case.reporter_phone)
 
 
 def _conversation_thread(case):
-    """The e-mail conversation with the reporter, inbound and outbound in time order (decision 46).
+    """The conversation with the reporter, inbound and outbound in time order (decision 46): by
+    e-mail, or by SMS for a case reported by text or phone (decision 48).
 
     Read through the case's reverse relations: the staff adapter does not import the inbound app.
     Addresses are not shown (the disclosure policy: contact details only on request, with
@@ -147,12 +157,17 @@ def _conversation_thread(case):
             "kind": m.kind,
             "kind_label": OUTBOUND_KINDS.get(m.kind, m.kind),
             "status_label": m.get_status_display(),
+            "text": m.body if m.channel == "sms" else "",
         }
-        for m in case.outbox.filter(channel="email", recipient__iexact=case.reporter_email).order_by(
-            "created_at"
-        )
+        for m in _outbound(case).order_by("created_at")
     ]
     return sorted(inbound + outbound, key=lambda entry: entry["at"])
+
+
+def _outbound(case):
+    if _by_sms(case):
+        return case.outbox.filter(channel="sms", recipient=case.reporter_phone)
+    return case.outbox.filter(channel="email", recipient__iexact=case.reporter_email)
 
 
 def _nearby_candidates(request, case, limit=5):
