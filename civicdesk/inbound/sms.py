@@ -83,10 +83,10 @@ def process_sms(message):
     return _dialogue(phone, text, conversation)
 
 
-def reply(phone, language, render, about, **context):
+def reply(phone, language, render, about, kind=KIND, **context):
     with translation.override(language):
         body = render(**context)
-    return outbox.queue_text("sms", about, phone, language, body, KIND)
+    return outbox.queue_text("sms", about, phone, language, body, kind)
 
 
 def _open_conversation(phone):
@@ -263,7 +263,9 @@ def route_case_message(case, kind, context):
     )
     language = case.language if case.language in ("en", "es") else "en"
     render = _resolved_text if kind == "resolved" else _reply_text
-    return [reply(case.reporter_phone, language, render, case, case=case, words=words)]
+    # Queued as the case message it is ("reply", "resolved"): the sender applies the resident's
+    # consent to it as to its e-mail twin; the dialogue's own texts answer what they just sent.
+    return [reply(case.reporter_phone, language, render, case, kind=kind, case=case, words=words)]
 
 
 def _reply_text(case, words):

@@ -170,7 +170,7 @@ def test_the_outbox_never_sends_an_sms_to_a_number_that_said_stop(texting, servi
 
     deliver_due()
     assert len(fake_twilio.messages()) == before
-    withheld = OutboxMessage.objects.get(case=case, channel="sms", kind="sms_reply")
+    withheld = OutboxMessage.objects.get(case=case, channel="sms", kind="reply")
     assert withheld.status == OutboxMessage.Status.CANCELLED
 
 
@@ -261,3 +261,23 @@ def test_a_flood_of_forged_posts_is_slowed_down(client, fake_twilio, db, setting
 
 def test_a_post_without_message_sid_is_refused_cleanly(client, fake_twilio, db):
     assert post_signed(client, "inbound-sms", {"From": PHONE, "Body": "hello"}).status_code == 400
+
+
+def test_a_staff_reply_by_sms_is_withheld_from_a_resident_who_asked_not_to_be_contacted(
+    texting, services, fake_twilio, cast, django_capture_on_commit_callbacks
+):
+    from civicdesk.residents import directory
+
+    texting("The street light is dark")
+    texting("1")
+    texting("skip")
+    case = Case.objects.get(channel=Channel.SMS)
+    resident = directory.resident_for(phone=PHONE)
+    resident.preferred_channel = "none"  # told an agent on the phone
+    resident.save()
+    sent_before = len(fake_twilio.bodies_to(PHONE))
+    with django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(case, cast.root, "Fixed.")
+    assert len(fake_twilio.bodies_to(PHONE)) == sent_before
+    withheld = OutboxMessage.objects.get(case=case, kind="reply")
+    assert (withheld.channel, withheld.status) == ("sms", "cancelled")
