@@ -459,3 +459,28 @@ INBOUND_REFUSED_RATE = os.environ.get("INBOUND_REFUSED_RATE", "30/m")  # badly s
 INBOUND_ACK_LIMIT = int(os.environ.get("INBOUND_ACK_LIMIT", "3"))
 INBOUND_ACK_WINDOW_SECONDS = int(os.environ.get("INBOUND_ACK_WINDOW_SECONDS", "3600"))
 INBOUND_TRIAGE_SERVICE = os.environ.get("INBOUND_TRIAGE_SERVICE", "unsorted")
+
+# An existing mailbox polled over IMAP by `civicdesk fetchmail` (decision 50). Each message is stored
+# through the same pipeline, then flagged \Seen and moved to INBOUND_IMAP_PROCESSED_FOLDER (empty:
+# only flagged, and only unseen mail is fetched). Mail over INBOUND_MAX_BYTES is moved, untouched, to
+# INBOUND_IMAP_REFUSED_FOLDER. INBOUND_IMAP_SSL: "ssl" (port 993), "starttls" or "none" (port 143).
+INBOUND_IMAP_HOST = os.environ.get("INBOUND_IMAP_HOST", "")
+INBOUND_IMAP_SSL = os.environ.get("INBOUND_IMAP_SSL", "ssl").strip().lower()
+INBOUND_IMAP_PORT = int(os.environ.get("INBOUND_IMAP_PORT", "993" if INBOUND_IMAP_SSL == "ssl" else "143"))
+INBOUND_IMAP_USER = os.environ.get("INBOUND_IMAP_USER", "")
+INBOUND_IMAP_PASSWORD = os.environ.get("INBOUND_IMAP_PASSWORD", "")
+INBOUND_IMAP_FOLDER = os.environ.get("INBOUND_IMAP_FOLDER", "INBOX")
+INBOUND_IMAP_PROCESSED_FOLDER = os.environ.get("INBOUND_IMAP_PROCESSED_FOLDER", "Processed")
+INBOUND_IMAP_REFUSED_FOLDER = os.environ.get("INBOUND_IMAP_REFUSED_FOLDER", "Refused")
+INBOUND_IMAP_INTERVAL = int(os.environ.get("INBOUND_IMAP_INTERVAL", "60"))  # seconds, without IDLE
+
+# Providers' inbound webhooks through django-anymail (decision 50): /inbound/email/<provider>/.
+# Mailgun signs with its webhook signing key; SendGrid and Postmark are authenticated with HTTP basic
+# auth in the URL given to them: INBOUND_ANYMAIL_BASIC_AUTH ("user:password"). A provider whose
+# secret is not set answers 503.
+INBOUND_ANYMAIL_BASIC_AUTH = os.environ.get("INBOUND_ANYMAIL_BASIC_AUTH", "")
+INBOUND_MAILGUN_SIGNING_KEY = os.environ.get("INBOUND_MAILGUN_SIGNING_KEY", "")
+ANYMAIL = {
+    "WEBHOOK_SECRET": INBOUND_ANYMAIL_BASIC_AUTH,
+    "MAILGUN_WEBHOOK_SIGNING_KEY": INBOUND_MAILGUN_SIGNING_KEY,
+}
