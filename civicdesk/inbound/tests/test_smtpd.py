@@ -97,7 +97,8 @@ def test_it_answers_250_only_for_committed_messages_in_a_burst_of_1000_from_8_cl
             with smtplib.SMTP("127.0.0.1", receiver, timeout=60) as client:
                 for n in range(125):
                     key = f"thousand-{sender}-{n}"
-                    assert client.sendmail("ana@example.org", ["311@city.test"], MAIL.replace("smtp1", key)) == {}
+                    mail = MAIL.replace("smtp1", key)
+                    assert client.sendmail("ana@example.org", ["311@city.test"], mail) == {}
                     assert InboundMessage.objects.filter(key=f"<{key}@example.org>").exists()
         finally:
             connections.close_all()
