@@ -101,6 +101,8 @@ def _fetch_batch(mailbox, account, uids):
     for uid, raw in _fetch_raw(mailbox, wanted):
         store(raw)
         done.append(uid)
+    if not done:
+        return 0
     # Only now, with every message of the batch committed, does the server hear of it.
     mailbox.flag(done, MailMessageFlags.SEEN, True)
     if account.processed_folder:
