@@ -173,3 +173,17 @@ def wait_until(condition, timeout=60):
     while not condition():
         assert time.monotonic() < deadline, "gave up waiting"
         time.sleep(0.1)
+
+
+def test_it_stops_with_a_clear_error_on_a_refused_login(dovecot, account):
+    from django.core.management.base import CommandError
+
+    with override_settings(INBOUND_IMAP_PASSWORD="wrong"), pytest.raises(CommandError, match="login refused"):
+        call_command("fetchmail", "--once")
+
+
+def test_it_says_what_to_set_when_no_mailbox_is_configured(db):
+    from django.core.management.base import CommandError
+
+    with override_settings(INBOUND_IMAP_HOST=""), pytest.raises(CommandError, match="INBOUND_IMAP_HOST"):
+        call_command("fetchmail", "--once")
