@@ -22,6 +22,7 @@ QUICK = {
     "bench_queue.py": ["--count", "20000", "--runs", "5"],
     "bench_portal.py": ["--clients", "4", "--each", "5"],
     "bench_routing.py": ["--decisions", "2000"],
+    "bench_inbound_email.py": ["--count", "50"],
     "bench_sla_watch.py": ["--count", "20000", "--open", "2000", "--due", "20"],
     "bench_metrics.py": ["--count", "20000", "--open", "2000", "--scrapes", "5"],
 }

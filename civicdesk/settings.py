@@ -473,3 +473,23 @@ TWILIO_TIMEOUT = float(os.environ.get("TWILIO_TIMEOUT", "10"))  # seconds, REST 
 SMS_CONVERSATION_TTL_SECONDS = int(os.environ.get("SMS_CONVERSATION_TTL_SECONDS", str(24 * 3600)))
 # The IVR's "0": the agents' line, dialled with <Dial>.
 VOICE_AGENT_NUMBER = os.environ.get("VOICE_AGENT_NUMBER", "")
+# An existing mailbox polled over IMAP by `civicdesk fetchmail` (decision 50). Each message is stored
+# through the same pipeline, then flagged \Seen and moved to INBOUND_IMAP_PROCESSED_FOLDER (empty:
+# only flagged, and only unseen mail is fetched). Mail over INBOUND_MAX_BYTES is moved, untouched, to
+# INBOUND_IMAP_REFUSED_FOLDER. INBOUND_IMAP_SSL: "ssl" (port 993), "starttls" or "none" (port 143).
+INBOUND_IMAP_HOST = os.environ.get("INBOUND_IMAP_HOST", "")
+INBOUND_IMAP_SSL = os.environ.get("INBOUND_IMAP_SSL", "ssl").strip().lower()
+INBOUND_IMAP_PORT = int(os.environ.get("INBOUND_IMAP_PORT", "993" if INBOUND_IMAP_SSL == "ssl" else "143"))
+INBOUND_IMAP_USER = os.environ.get("INBOUND_IMAP_USER", "")
+INBOUND_IMAP_PASSWORD = os.environ.get("INBOUND_IMAP_PASSWORD", "")
+INBOUND_IMAP_FOLDER = os.environ.get("INBOUND_IMAP_FOLDER", "INBOX")
+INBOUND_IMAP_PROCESSED_FOLDER = os.environ.get("INBOUND_IMAP_PROCESSED_FOLDER", "Processed")
+INBOUND_IMAP_REFUSED_FOLDER = os.environ.get("INBOUND_IMAP_REFUSED_FOLDER", "Refused")
+INBOUND_IMAP_INTERVAL = int(os.environ.get("INBOUND_IMAP_INTERVAL", "60"))  # seconds, without IDLE
+
+# Providers' inbound webhooks through django-anymail (decision 50): /inbound/email/<provider>/.
+# Mailgun signs with its webhook signing key; SendGrid and Postmark are authenticated with HTTP basic
+# auth in the URL given to them: INBOUND_ANYMAIL_BASIC_AUTH ("user:password"). A provider whose
+# secret is not set answers 503.
+INBOUND_ANYMAIL_BASIC_AUTH = os.environ.get("INBOUND_ANYMAIL_BASIC_AUTH", "")
+INBOUND_MAILGUN_SIGNING_KEY = os.environ.get("INBOUND_MAILGUN_SIGNING_KEY", "")

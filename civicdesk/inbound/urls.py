@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import providers, views
 
 urlpatterns = [
     path("email/raw/", views.receive_raw_email, name="inbound-email-raw"),
@@ -13,4 +13,7 @@ urlpatterns = [
     path("voice/twilio/group/", views.voice_group, name="inbound-voice-group"),
     path("voice/twilio/recorded/", views.voice_recorded, name="inbound-voice-recorded"),
     path("voice/twilio/transcript/", views.voice_transcript, name="inbound-voice-transcript"),
+    path("email/mailgun/", providers.MailgunInbound.as_view(), name="inbound-email-mailgun"),
+    path("email/postmark/", providers.PostmarkInbound.as_view(), name="inbound-email-postmark"),
+    path("email/sendgrid/", providers.SendGridInbound.as_view(), name="inbound-email-sendgrid"),
 ]

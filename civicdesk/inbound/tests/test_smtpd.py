@@ -78,3 +78,31 @@ def test_it_takes_a_burst_from_several_connections_without_loss(receiver):
     assert InboundMessage.objects.count() == 200
     assert InboundMessage.objects.filter(status="processed").count() == 200
     assert Case.objects.filter(channel="email").count() == 200
+
+
+def test_it_answers_250_only_for_committed_messages_in_a_burst_of_1000_from_8_clients(receiver, monkeypatch):
+    """1,000 messages from eight smtplib clients at once. Each client, on its own database connection,
+    finds its message committed the moment it hears 250; none is lost. Processing is left queued
+    (the burst above runs it): this one is about taking the messages in."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from civicdesk.inbound import actions
+
+    monkeypatch.setattr(actions, "_enqueue", lambda message_id: None)
+
+    def send(sender):
+        try:
+            with smtplib.SMTP("127.0.0.1", receiver, timeout=60) as client:
+                for n in range(125):
+                    key = f"thousand-{sender}-{n}"
+                    mail = MAIL.replace("smtp1", key)
+                    assert client.sendmail("ana@example.org", ["311@city.test"], mail) == {}
+                    assert InboundMessage.objects.filter(key=f"<{key}@example.org>").exists()
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(send, range(8)))
+    assert InboundMessage.objects.filter(key__startswith="<thousand-").count() == 1000
