@@ -87,7 +87,8 @@ def process(message_id, *, release_by=None):
             return None  # done already (a repeated task), or discarded
         try:
             with transaction.atomic():  # a failure takes back a half-made case or comment
-                _process_email(message, force=release_by is not None)
+                process_channel = PROCESSORS.get(message.channel, _process_email)
+                process_channel(message, force=release_by is not None)
         except ValidationError as error:
             _quarantine_failed(message, "; ".join(error.messages))
         except Exception as error:  # a bug or a broken message we did not foresee: keep it, say why
@@ -97,6 +98,11 @@ def process(message_id, *, release_by=None):
             message.released_by = release_by
             message.save(update_fields=["released_by"])
     return message
+
+
+# channel -> function(message, force) for channels other than e-mail; filled in AppConfig.ready()
+# (messaging: WhatsApp, Telegram, social), so this pipeline does not import each channel's module.
+PROCESSORS = {}
 
 
 def _quarantine_failed(message, reason):

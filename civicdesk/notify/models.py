@@ -46,6 +46,8 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("E-mail")
         WEBHOOK = "webhook", _("Webhook")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        TELEGRAM = "telegram", _("Telegram")
 
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=32, help_text="acknowledgement, resolved, reply, case.created, ...")
@@ -83,6 +85,10 @@ class OutboxMessage(models.Model):
     # When administrators were told it failed: once per message, never for an alert itself.
     alerted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # Messaging channels (decision 49): the provider's id for the message sent (a WhatsApp "wamid",
+    # a Telegram message_id) and the last delivery status it reported (sent, delivered, read, failed).
+    provider_id = models.CharField(_("provider message id"), max_length=128, blank=True)
+    provider_status = models.CharField(_("provider status"), max_length=16, blank=True)
 
     objects = OutboxQuerySet.as_manager()
 
@@ -95,6 +101,9 @@ class OutboxMessage(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
             # Inbound e-mail threads a reply by the Message-ID it answers (In-Reply-To/References).
             models.Index(fields=["message_id"], name="outbox_message_id_idx"),
+            models.Index(
+                fields=["provider_id"], name="outbox_provider_id_idx", condition=~models.Q(provider_id="")
+            ),
         ]
         verbose_name = _("outgoing message")
         verbose_name_plural = _("outgoing messages")

@@ -43,12 +43,26 @@ def contact_channel(user):
     return preferred if preferred in PERSONAL_CHANNELS else "email"
 
 
+# Messaging channels (decision 49): channel -> function(message) -> bool, whether the number or
+# handle it goes to may still be contacted (the resident directory's answer). The app that owns the
+# channel registers it in AppConfig.ready(), so the outbox never imports it.
+CHANNEL_CONSENT = {}
+
+
+def register_channel_consent(channel, check):
+    CHANNEL_CONSENT[channel] = check
+
+
 def may_send(message):
     """Consent at the moment of sending, the only place it is checked: may the case e-mail `message`
     still go to its recipient, the case's reporter or one of its followers? What they chose then
     counts, not what they had chosen when the change was made. Messages to nobody in particular
-    (staff, webhooks, administrators) always go."""
+    (staff, webhooks, administrators) always go. A message on a messaging channel goes only when
+    both the case's reporter and the holder of that number or handle may be contacted."""
     case = message.case
+    if message.channel in CHANNEL_CONSENT:
+        reporter_agrees = case is None or may_contact(case, message.kind)
+        return reporter_agrees and CHANNEL_CONSENT[message.channel](message)
     if message.kind not in CASE_EMAILS or case is None:
         return True
     if message.recipient == case.reporter_email:
@@ -119,6 +133,17 @@ def render_now(message):
 
 # ---------------------------------------------------------------- queueing
 
+# Functions(case, kind, context) -> list of OutboxMessage queued to the case's reporter on another
+# channel than e-mail (a WhatsApp or Telegram conversation). Registered in AppConfig.ready() by the
+# app that owns the channel; called by queue_case_email in the caller's transaction.
+CASE_ROUTES = []
+
+
+def register_case_route(route):
+    if route not in CASE_ROUTES:
+        CASE_ROUTES.append(route)
+
+
 
 def queue_case_email(case, kind, **context):
     """Queue e-mail `kind` about `case` to its reporter (and, for updates, its confirmed followers),
@@ -140,6 +165,8 @@ def queue_case_email(case, kind, **context):
         else:
             reporter = {"case_url": case.tracking_url, **context}
             messages.append(_queue(case, kind, case.reporter_email, case.language, reporter))
+    for route in CASE_ROUTES:  # the reporter's messaging conversation, if any (decision 49)
+        messages.extend(route(case, kind, context))
     if kind in FOLLOWER_EMAILS:
         # The disclosure policy's follower view (cases.disclosure.Audience.FOLLOWER): nobody's words.
         for_followers = {name: value for name, value in context.items() if name != "message"}
