@@ -184,7 +184,8 @@ def _new_case(message, incoming, conversation=True):
     if not conversation:
         message.case = case
         return _finish(message, Status.PROCESSED, "")
-    queue_messages(case, "acknowledgement", {})
+    # submit_case's acknowledgement reaches the conversation through queue_messages (the outbox
+    # route): on_created has linked it by then.
     return _link(message, thread, case)
 
 
