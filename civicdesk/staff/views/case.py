@@ -5,10 +5,14 @@ the case with a message; on a problem it shows the page again with the form's er
 the same forms and swaps only the `case-main` partial.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -104,6 +108,7 @@ def _case_context(request, case, bound=None, contact=False):
         "can_view_contact": permissions.can(user, "view_contact", case),
         "contact": contact,
         "thread": _conversation_thread(case),
+        "reply_channel": _reply_channel(case),
         "tile_url": getattr(settings, "MAP_TILE_URL", DEFAULT_TILES),
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", DEFAULT_ATTRIBUTION),
     }
@@ -148,11 +153,32 @@ def _conversation_thread(case):
             "kind_label": OUTBOUND_KINDS.get(m.kind, m.kind),
             "status_label": m.get_status_display(),
         }
-        for m in case.outbox.filter(channel="email", recipient__iexact=case.reporter_email).order_by(
-            "created_at"
-        )
+        for m in case.outbox.filter(
+            Q(channel="email", recipient__iexact=case.reporter_email) | Q(channel__in=MESSAGING_OUTBOUND)
+        ).order_by("created_at")
     ]
     return sorted(inbound + outbound, key=lambda entry: entry["at"])
+
+
+# Messaging channels a case's conversation can be on (decision 49), read through the case's reverse
+# relation like the thread above. Of these only WhatsApp and Telegram can be written back to.
+MESSAGING_CHANNELS = ("whatsapp", "telegram", "social")
+MESSAGING_OUTBOUND = ("whatsapp", "telegram")
+
+
+def _reply_channel(case):
+    """Where a public reply goes when the case came by WhatsApp, Telegram or a social tool, and for
+    WhatsApp whether its 24-hour window is open (outside it only the approved template goes)."""
+    conversation = (
+        case.conversations.filter(channel__in=MESSAGING_CHANNELS).order_by("-last_inbound_at", "-pk").first()
+    )
+    if conversation is None:
+        return None
+    info = {"channel": conversation.channel, "hours": settings.WHATSAPP_WINDOW_HOURS}
+    if conversation.channel == "whatsapp" and conversation.last_inbound_at:
+        closes = conversation.last_inbound_at + timedelta(hours=settings.WHATSAPP_WINDOW_HOURS)
+        info.update(window_closes_at=closes, window_open=timezone.now() < closes)
+    return info
 
 
 def _nearby_candidates(request, case, limit=5):
