@@ -269,6 +269,10 @@ def queue_messages(case, kind, context):
     """The outbox route (notify.outbox.register_case_route): a notice or a staff reply goes back on
     the WhatsApp or Telegram conversation the case came from. Whether it goes as free text or as the
     approved template (WhatsApp's 24-hour window) is decided when it is sent, not now."""
+    if case.channel != Channel.SOCIAL:
+        # Only a direct message opens a messaging conversation, always on a new "social" case: every
+        # other case's notices cost no query here (submit_case's query count is pinned).
+        return []
     conversation = (
         Conversation.objects.filter(case=case, channel__in=OUTBOUND)
         .order_by("-last_inbound_at", "-pk")
