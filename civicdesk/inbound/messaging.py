@@ -84,7 +84,9 @@ def read_telegram(data):
     incoming = Incoming("direct", str(chat.get("id", "")), handle, name, message.get("text", ""))
     incoming.language = (sender.get("language_code") or "")[:2]
     if "text" not in message:
-        incoming.unsupported = next((k for k in ("photo", "voice", "location", "document") if k in message), "other")
+        incoming.unsupported = next(
+            (k for k in ("photo", "voice", "location", "document") if k in message), "other"
+        )
     return incoming
 
 
@@ -106,7 +108,11 @@ READERS = {WHATSAPP: read_whatsapp, TELEGRAM: read_telegram, SOCIAL: read_social
 def process_messaging(message, force=False):
     """Called by actions.process for a message on one of MESSAGING, inside its savepoint."""
     incoming = READERS[message.channel](json.loads(bytes(message.raw)))
-    message.sender, message.text, message.link = incoming.address[:320], incoming.text[:MAX_TEXT], incoming.link
+    message.sender, message.text, message.link = (
+        incoming.address[:320],
+        incoming.text[:MAX_TEXT],
+        incoming.link,
+    )
     if incoming.unsupported and not incoming.text:
         reason = f"A {incoming.unsupported} message: only text is read on this channel yet."
         return _finish(message, Status.QUARANTINED, reason)
@@ -149,7 +155,9 @@ def _named_case(text):
 def _case_of_link(link):
     if not link:
         return None
-    seen = InboundMessage.objects.filter(channel=SOCIAL, link=link, case__isnull=False).order_by("received_at")
+    seen = InboundMessage.objects.filter(channel=SOCIAL, link=link, case__isnull=False).order_by(
+        "received_at"
+    )
     first = seen.select_related("case").first()
     return first.case if first else None
 
@@ -218,8 +226,12 @@ def remember_contact(channel, incoming):
         return
     try:
         with transaction.atomic():
-            resident = Resident.objects.create(display_name=incoming.name[:150], language=incoming.language[:8])
-            ResidentEvent.objects.create(resident=resident, kind=ResidentEventKind.CREATED, changes={"source": channel})
+            resident = Resident.objects.create(
+                display_name=incoming.name[:150], language=incoming.language[:8]
+            )
+            ResidentEvent.objects.create(
+                resident=resident, kind=ResidentEventKind.CREATED, changes={"source": channel}
+            )
             ContactPoint.objects.create(resident=resident, kind=kind, value=value, source=channel)
     except IntegrityError:  # a concurrent message from the same person added it first
         pass
@@ -242,7 +254,9 @@ def may_contact_handle(message):
 
 
 def _telegram_point(message):
-    received = InboundMessage.objects.filter(channel=TELEGRAM, sender=message.recipient).order_by("-received_at")
+    received = InboundMessage.objects.filter(channel=TELEGRAM, sender=message.recipient).order_by(
+        "-received_at"
+    )
     for stored in received[:1]:
         handle = read_telegram(json.loads(bytes(stored.raw))).handle
         return ContactPoint.objects.filter(kind="telegram", value=normalise("telegram", handle)).first()

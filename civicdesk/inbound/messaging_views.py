@@ -82,7 +82,12 @@ def whatsapp(request):
         for message in value.get("messages") or []:
             if isinstance(message, dict) and message.get("id") and message.get("from"):
                 contact = contacts.get(str(message["from"]), {})
-                _store(WHATSAPP, message["id"], {"message": message, "contact": contact}, "+" + str(message["from"]))
+                _store(
+                    WHATSAPP,
+                    message["id"],
+                    {"message": message, "contact": contact},
+                    "+" + str(message["from"]),
+                )
                 stored += 1
         for status in value.get("statuses") or []:
             statuses += record_whatsapp_status(status) if isinstance(status, dict) else 0
@@ -93,7 +98,11 @@ def _whatsapp_handshake(request):
     """Meta's subscription check: echo hub.challenge when hub.verify_token is ours."""
     token = request.GET.get("hub.verify_token", "")
     ours = settings.WHATSAPP_VERIFY_TOKEN
-    if request.GET.get("hub.mode") == "subscribe" and ours and hmac.compare_digest(token.encode(), ours.encode()):
+    if (
+        request.GET.get("hub.mode") == "subscribe"
+        and ours
+        and hmac.compare_digest(token.encode(), ours.encode())
+    ):
         return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
     return HttpResponse("Verification failed.", status=403, content_type="text/plain")
 

@@ -10,7 +10,6 @@ from django.utils.translation import gettext_lazy as _
 
 from civicdesk.cases.models import Channel
 
-
 # Messaging channels a conversation or inbound message can be on besides the case channels
 # (decision 49): their cases are on the "social" case channel; the thread keeps which app it was.
 MESSAGING_CHANNELS = [("whatsapp", _("WhatsApp")), ("telegram", _("Telegram"))]

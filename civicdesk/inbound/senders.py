@@ -40,7 +40,9 @@ def post_json(url, payload, headers=None):
 
 def _keep_provider_id(message, provider_id):
     if provider_id:
-        OutboxMessage.objects.filter(pk=message.pk).update(provider_id=str(provider_id)[:128], provider_status="sent")
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            provider_id=str(provider_id)[:128], provider_status="sent"
+        )
 
 
 def whatsapp_payload(message, now=None):
@@ -51,7 +53,11 @@ def whatsapp_payload(message, now=None):
         .order_by("-last_inbound_at")
         .first()
     )
-    base = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.recipient.lstrip("+")}
+    base = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": message.recipient.lstrip("+"),
+    }
     if whatsapp_window_open(conversation, now):
         return base | {"type": "text", "text": {"preview_url": False, "body": message.body}}
     if not settings.WHATSAPP_TEMPLATE_NAME:
@@ -70,7 +76,9 @@ def send_whatsapp(message):
         raise Undeliverable("WhatsApp is not configured (WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID).")
     base = settings.WHATSAPP_API_BASE.rstrip("/")
     url = f"{base}/v{settings.WHATSAPP_API_VERSION}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages"
-    answer = post_json(url, whatsapp_payload(message), {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"})
+    answer = post_json(
+        url, whatsapp_payload(message), {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"}
+    )
     _keep_provider_id(message, ((answer.get("messages") or [{}])[0]).get("id"))
 
 

@@ -144,7 +144,6 @@ def register_case_route(route):
         CASE_ROUTES.append(route)
 
 
-
 def queue_case_email(case, kind, **context):
     """Queue e-mail `kind` about `case` to its reporter (and, for updates, its confirmed followers),
     each in their language.

@@ -65,11 +65,17 @@ def whatsapp_body(wamid="wamid.AAA1", text="A fallen tree blocks Elm Street", nu
         "contacts": [{"profile": {"name": "Ana Lopez"}, "wa_id": number}],
         "messages": [message],
     }
-    return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}]}
+    return {
+        "object": "whatsapp_business_account",
+        "entry": [{"id": "WABA", "changes": [{"field": "messages", "value": value}]}],
+    }
 
 
 def whatsapp_statuses(*statuses):
-    value = {"messaging_product": "whatsapp", "statuses": [{"id": i, "status": s, "timestamp": "1"} for i, s in statuses]}
+    value = {
+        "messaging_product": "whatsapp",
+        "statuses": [{"id": i, "status": s, "timestamp": "1"} for i, s in statuses],
+    }
     return {"object": "whatsapp_business_account", "entry": [{"id": "WABA", "changes": [{"value": value}]}]}
 
 
@@ -82,17 +88,33 @@ def post_whatsapp(client, data, secret=APP_SECRET, signature=None):
 
 
 def telegram_update(update_id=1001, text="Broken streetlight on Oak Avenue", chat_id=42, username="Ana_L"):
-    sender = {"id": chat_id, "is_bot": False, "first_name": "Ana", "username": username, "language_code": "en"}
-    message = {"message_id": 7, "from": sender, "chat": {"id": chat_id, "type": "private"}, "date": 1, "text": text}
+    sender = {
+        "id": chat_id,
+        "is_bot": False,
+        "first_name": "Ana",
+        "username": username,
+        "language_code": "en",
+    }
+    message = {
+        "message_id": 7,
+        "from": sender,
+        "chat": {"id": chat_id, "type": "private"},
+        "date": 1,
+        "text": text,
+    }
     return {"update_id": update_id, "message": message}
 
 
 def post_telegram(client, data, secret=BOT_SECRET):
     headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}
-    return client.post(reverse("inbound-telegram"), json.dumps(data), content_type="application/json", headers=headers)
+    return client.post(
+        reverse("inbound-telegram"), json.dumps(data), content_type="application/json", headers=headers
+    )
 
 
-def social_item(item_id="post-1", kind="post", text="Pothole on Main St", link="https://social.example/p/1", **extra):
+def social_item(
+    item_id="post-1", kind="post", text="Pothole on Main St", link="https://social.example/p/1", **extra
+):
     return {"kind": kind, "id": item_id, "author_handle": "@Ana_L", "text": text, "link": link, **extra}
 
 

@@ -18,7 +18,12 @@ pytestmark = pytest.mark.browser
 
 def whatsapp_case(key, number):
     data = {
-        "message": {"from": number, "id": key, "type": "text", "text": {"body": "A fallen tree on Elm Street"}},
+        "message": {
+            "from": number,
+            "id": key,
+            "type": "text",
+            "text": {"body": "A fallen tree on Elm Street"},
+        },
         "contact": {"profile": {"name": "Ana"}, "wa_id": number},
     }
     # Committed at once here: the queued task has processed the message by the time receive returns.

@@ -14,7 +14,12 @@ from civicdesk.inbound.models import Conversation
 from .messaging_helpers import telegram_update
 
 WHATSAPP = {
-    "message": {"from": "15551234567", "id": "wamid.P1", "type": "text", "text": {"body": "A fallen tree on Elm"}},
+    "message": {
+        "from": "15551234567",
+        "id": "wamid.P1",
+        "type": "text",
+        "text": {"body": "A fallen tree on Elm"},
+    },
     "contact": {"profile": {"name": "Ana"}, "wa_id": "15551234567"},
 }
 
@@ -25,7 +30,9 @@ def make_case(channel, key, data):
 
 def reply_box(client, user, case, language="en"):
     client.force_login(user)
-    page = client.get(reverse("staff-case", args=[case.number]), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    page = client.get(
+        reverse("staff-case", args=[case.number]), HTTP_ACCEPT_LANGUAGE=language
+    ).content.decode()
     start = page.index('id="reply-title"')
     return page[start : page.index("</form>", start)]
 
@@ -62,6 +69,7 @@ def test_a_telegram_case_says_the_reply_goes_to_telegram(client, cast):
 
 
 def test_an_email_case_has_no_such_note(client, cast):
-    raw = b"From: a@example.org\r\nTo: 311@city.test\r\nSubject: Tree\r\nMessage-ID: <n1@x>\r\n\r\nA fallen tree.\r\n"
+    raw = b"From: a@example.org\r\nTo: 311@city.test\r\nSubject: Tree\r\nMessage-ID: <n1@x>\r\n\r\n"
+    raw += b"A fallen tree.\r\n"
     case = actions.process(actions.receive("email", None, raw).pk).case
     assert 'id="reply-channel"' not in reply_box(client, cast.root, case)

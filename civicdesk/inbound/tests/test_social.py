@@ -60,7 +60,9 @@ def test_it_refuses_a_malformed_item(client, db):
 def test_a_post_naming_a_case_number_joins_that_case(client, cast, django_capture_on_commit_callbacks):
     case = case_actions.submit_case(service=cast.tree, description="A fallen tree", channel=Channel.WEB)
     text = f"Still waiting on {case.number}, the tree is still there"
-    deliver(client, django_capture_on_commit_callbacks, social_item(text=text, link="https://social.example/p/9"))
+    deliver(
+        client, django_capture_on_commit_callbacks, social_item(text=text, link="https://social.example/p/9")
+    )
     assert Case.objects.count() == 1
     assert case.events.filter(kind="comment", message__contains="Still waiting").exists()
     assert InboundMessage.objects.get().case == case
@@ -76,7 +78,11 @@ def test_a_post_with_a_link_seen_before_joins_its_case(client, cast, django_capt
 
 def test_direct_messages_are_a_conversation(client, cast, django_capture_on_commit_callbacks):
     deliver(client, django_capture_on_commit_callbacks, social_item("d1", kind="direct", link=""))
-    deliver(client, django_capture_on_commit_callbacks, social_item("d2", kind="direct", text="Any news?", link=""))
+    deliver(
+        client,
+        django_capture_on_commit_callbacks,
+        social_item("d2", kind="direct", text="Any news?", link=""),
+    )
     case = Case.objects.get()
     conversation = Conversation.objects.get(case=case)
     assert (conversation.channel, conversation.address) == ("social", "@Ana_L")

@@ -95,7 +95,10 @@ def test_a_resident_who_asked_not_to_be_contacted_gets_nothing(
 
 
 def test_a_refused_send_is_not_retried(client, cast, bot_api, django_capture_on_commit_callbacks):
-    bot_api.status, bot_api.answer = 403, {"ok": False, "description": "Forbidden: bot was blocked by the user"}
+    bot_api.status, bot_api.answer = (
+        403,
+        {"ok": False, "description": "Forbidden: bot was blocked by the user"},
+    )
     deliver(client, django_capture_on_commit_callbacks, telegram_update())
     ack = OutboxMessage.objects.get(kind="acknowledgement")
     assert ack.status == OutboxMessage.Status.CANCELLED

@@ -45,7 +45,9 @@ def deliver(client, capture, data, **kwargs):
 
 def test_it_answers_the_verify_token_handshake(client, graph):
     url = reverse("inbound-whatsapp")
-    ok = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"})
+    ok = client.get(
+        url, {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
+    )
     assert ok.status_code == 200
     assert ok.content == b"1158201444"
     wrong = client.get(url, {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "1"})
@@ -130,12 +132,14 @@ def _whatsapp_case(client, cast, capture, at):
     return Case.objects.get()
 
 
-def test_a_staff_reply_within_24_hours_goes_as_free_text(client, cast, graph, django_capture_on_commit_callbacks):
+def test_a_staff_reply_within_24_hours_goes_as_free_text(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
     start = timezone.now()
     case = _whatsapp_case(client, cast, django_capture_on_commit_callbacks, start)
-    with time_machine.travel(start + timedelta(hours=23, minutes=59), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    later = start + timedelta(hours=23, minutes=59)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
     body = graph.requests[-1]["json"]
     assert body["type"] == "text"
     assert body["text"]["body"] == "A crew comes tomorrow."
@@ -146,9 +150,9 @@ def test_a_staff_reply_after_24_hours_goes_as_the_approved_template(
 ):
     start = timezone.now()
     case = _whatsapp_case(client, cast, django_capture_on_commit_callbacks, start)
-    with time_machine.travel(start + timedelta(hours=24, seconds=1), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    later = start + timedelta(hours=24, seconds=1)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
     body = graph.requests[-1]["json"]
     assert body["type"] == "template"
     assert "text" not in body
@@ -165,16 +169,21 @@ def test_outside_the_window_without_a_template_nothing_is_sent(
     start = timezone.now()
     case = _whatsapp_case(client, cast, django_capture_on_commit_callbacks, start)
     requests_before = len(graph.requests)
-    with override_settings(WHATSAPP_TEMPLATE_NAME=""), time_machine.travel(start + timedelta(days=2), tick=False):
-        with django_capture_on_commit_callbacks(execute=True):
-            case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    with (
+        override_settings(WHATSAPP_TEMPLATE_NAME=""),
+        time_machine.travel(start + timedelta(days=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
     assert len(graph.requests) == requests_before
     reply = OutboxMessage.objects.get(channel="whatsapp", kind="reply")
     assert reply.status == OutboxMessage.Status.CANCELLED
     assert "24-hour" in reply.last_error
 
 
-def test_it_records_delivery_statuses_and_never_goes_back(client, cast, graph, django_capture_on_commit_callbacks):
+def test_it_records_delivery_statuses_and_never_goes_back(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
     deliver(client, django_capture_on_commit_callbacks, whatsapp_body())
     post_whatsapp(client, whatsapp_statuses(("wamid.OUT1", "read")))
     post_whatsapp(client, whatsapp_statuses(("wamid.OUT1", "delivered"), ("wamid.UNKNOWN", "read")))
@@ -216,6 +225,9 @@ def test_it_refuses_a_body_that_is_not_json(client, graph, db):
     raw = b"not json"
     signature = "sha256=" + hmac.new(APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
     response = client.post(
-        reverse("inbound-whatsapp"), raw, content_type="application/json", headers={"X-Hub-Signature-256": signature}
+        reverse("inbound-whatsapp"),
+        raw,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": signature},
     )
     assert response.status_code == 400
