@@ -141,7 +141,8 @@ def _open_conversation(channel, address):
 def _post(message, incoming):
     case = _named_case(incoming.text) or _case_of_link(incoming.link)
     if case is not None:
-        case_actions.resident_comment(case, _post_text(incoming)[:MAX_TEXT])
+        # Linked, not a comment: a post's author is not the case's reporter, so it is shown to staff
+        # in the case's thread and never on the reporter's tracking page, nor does it reopen anything.
         message.case = case
         return _finish(message, Status.PROCESSED, "")
     return _new_case(message, incoming, conversation=False)

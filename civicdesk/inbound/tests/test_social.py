@@ -5,6 +5,7 @@ import time
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.models import Case, Channel
@@ -64,16 +65,17 @@ def test_a_post_naming_a_case_number_joins_that_case(client, cast, django_captur
         client, django_capture_on_commit_callbacks, social_item(text=text, link="https://social.example/p/9")
     )
     assert Case.objects.count() == 1
-    assert case.events.filter(kind="comment", message__contains="Still waiting").exists()
     assert InboundMessage.objects.get().case == case
+    # Linked for staff to see, not a comment in the reporter's name on their tracking page.
+    assert not case.events.filter(kind="comment").exists()
 
 
 def test_a_post_with_a_link_seen_before_joins_its_case(client, cast, django_capture_on_commit_callbacks):
     deliver(client, django_capture_on_commit_callbacks, social_item("p1"))
     deliver(client, django_capture_on_commit_callbacks, social_item("p2", text="Reposting this"))
     case = Case.objects.get()
-    assert case.events.filter(kind="comment", message__contains="Reposting this").exists()
     assert set(InboundMessage.objects.values_list("case", flat=True)) == {case.pk}
+    assert not case.events.filter(kind="comment").exists()
 
 
 def test_direct_messages_are_a_conversation(client, cast, django_capture_on_commit_callbacks):
@@ -87,3 +89,17 @@ def test_direct_messages_are_a_conversation(client, cast, django_capture_on_comm
     conversation = Conversation.objects.get(case=case)
     assert (conversation.channel, conversation.address) == ("social", "@Ana_L")
     assert case.events.filter(kind="comment", message="Any news?").exists()
+
+
+def test_staff_see_a_linked_post_in_the_case_thread(client, cast, django_capture_on_commit_callbacks):
+    case = case_actions.submit_case(
+        service=cast.tree, description="A fallen tree", channel=Channel.WEB, reporter_email="r@example.org"
+    )
+    text = f"Look at this, {case.number} is still not fixed"
+    deliver(client, django_capture_on_commit_callbacks, social_item(text=text))
+    client.force_login(cast.carol)
+    page = client.get(reverse("staff-case", args=[case.number])).content.decode()
+    section = page[page.index('id="conversation-title"') : page.index('id="timeline-title"')]
+    assert ">Conversation<" in section
+    assert "is still not fixed" in section
+    assert "by e-mail" not in section

@@ -97,6 +97,7 @@ def _case_context(request, case, bound=None, contact=False):
     events = case.events.select_related("actor").order_by("created_at", "id")
     duplicates = _visible_cases(request).filter(duplicate_of=case).only("number")
     mark_rows([case])
+    thread = _conversation_thread(case)
     return {
         "case": case,
         "forms": {name: form for name, form in forms.items() if form is not None},
@@ -107,7 +108,9 @@ def _case_context(request, case, bound=None, contact=False):
         "nearby": _nearby_candidates(request, case) if forms.get("merge") else [],
         "can_view_contact": permissions.can(user, "view_contact", case),
         "contact": contact,
-        "thread": _conversation_thread(case),
+        "thread": thread,
+        # A thread of e-mail only is "the e-mail conversation"; one with messaging or social posts is not.
+        "thread_is_email": all(entry.get("channel", "email") == "email" for entry in thread),
         "reply_channel": _reply_channel(case),
         "tile_url": getattr(settings, "MAP_TILE_URL", DEFAULT_TILES),
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", DEFAULT_ATTRIBUTION),
@@ -139,6 +142,7 @@ def _conversation_thread(case):
             "status_label": m.get_status_display(),
             "files": m.attachments,
             "kind_label": "",
+            "channel": m.channel,
         }
         for m in case.inbound_messages.order_by("received_at")
     ]
