@@ -8,12 +8,13 @@ offered on these channels later by sharing the SMS flow; today the first message
 import json
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -54,6 +55,7 @@ class Incoming:
     longitude: float | None = None
     place: str = ""
     unsupported: str = ""  # a message type that is not read yet (a photo, a voice note...)
+    sent_at: datetime | None = None  # when the resident sent it, as the provider says
 
 
 # ---------------------------------------------------------------- reading each channel
@@ -64,6 +66,7 @@ def read_whatsapp(data):
     number = "+" + str(message["from"]).lstrip("+")
     kind = message.get("type", "")
     incoming = Incoming("direct", number, number, contact.get("profile", {}).get("name", ""), "")
+    incoming.sent_at = _unix_time(message.get("timestamp"))
     if kind == "text":
         incoming.text = message.get("text", {}).get("body", "")
     elif kind == "location":
@@ -83,6 +86,7 @@ def read_telegram(data):
     handle = sender.get("username") or str(sender.get("id", chat.get("id", "")))
     incoming = Incoming("direct", str(chat.get("id", "")), handle, name, message.get("text", ""))
     incoming.language = (sender.get("language_code") or "")[:2]
+    incoming.sent_at = _unix_time(message.get("date"))
     if "text" not in message:
         incoming.unsupported = next(
             (k for k in ("photo", "voice", "location", "document") if k in message), "other"
@@ -97,6 +101,13 @@ def read_social(data):
     incoming.latitude, incoming.longitude = data.get("lat"), data.get("lon")
     incoming.place = str(data.get("address") or "")[:200]
     return incoming
+
+
+def _unix_time(value):
+    try:
+        return datetime.fromtimestamp(int(value), tz=UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
 
 
 READERS = {WHATSAPP: read_whatsapp, TELEGRAM: read_telegram, SOCIAL: read_social}
@@ -124,7 +135,7 @@ def process_messaging(message, force=False):
     conversation = _open_conversation(message.channel, incoming.address)
     if conversation is not None:
         case_actions.resident_comment(conversation.case, incoming.text[:MAX_TEXT])
-        return _link(message, conversation, conversation.case)
+        return _link(message, conversation, conversation.case, incoming)
     return _new_case(message, incoming)
 
 
@@ -195,16 +206,23 @@ def _new_case(message, incoming, conversation=True):
         return _finish(message, Status.PROCESSED, "")
     # submit_case's acknowledgement reaches the conversation through queue_messages (the outbox
     # route): on_created has linked it by then.
-    return _link(message, thread, case)
+    return _link(message, thread, case, incoming)
 
 
 def _guess_language(text):
     return guess_language(SimpleNamespace(headers={}, text=text))
 
 
-def _link(message, conversation, case):
+def _link(message, conversation, case, incoming):
+    """Thread the message. WhatsApp's window runs from when the resident sent their last message,
+    not from when a (perhaps backlogged) worker read it: the provider's time, else when it was
+    stored, never in the future; and a late-processed older message never moves the window back."""
     now = timezone.now()
-    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=now, updated_at=now)
+    sent = min(incoming.sent_at or message.received_at, now)
+    Conversation.objects.filter(pk=conversation.pk).update(updated_at=now)
+    Conversation.objects.filter(
+        Q(last_inbound_at__isnull=True) | Q(last_inbound_at__lt=sent), pk=conversation.pk
+    ).update(last_inbound_at=sent)
     message.conversation, message.case = conversation, case
     return _finish(message, Status.PROCESSED, "")
 

@@ -57,7 +57,13 @@ class Provider:
 
 
 def whatsapp_body(wamid="wamid.AAA1", text="A fallen tree blocks Elm Street", number="15551234567", **extra):
-    message = {"from": number, "id": wamid, "timestamp": "1700000000", "type": "text", "text": {"body": text}}
+    message = {
+        "from": number,
+        "id": wamid,
+        "timestamp": str(int(time.time())),
+        "type": "text",
+        "text": {"body": text},
+    }
     message.update(extra)
     value = {
         "messaging_product": "whatsapp",

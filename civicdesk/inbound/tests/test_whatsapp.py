@@ -231,3 +231,21 @@ def test_it_refuses_a_body_that_is_not_json(client, graph, db):
         headers={"X-Hub-Signature-256": signature},
     )
     assert response.status_code == 400
+
+
+def test_the_window_runs_from_when_the_resident_wrote_not_when_it_was_processed(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    """Delivered (or processed) late: the message says it was sent 23 hours ago, so the window
+    closes in one hour, and a reply two hours later must be the template."""
+    now = timezone.now()
+    sent = str(int((now - timedelta(hours=23)).timestamp()))
+    body = whatsapp_body()
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["timestamp"] = sent
+    with time_machine.travel(now, tick=False):
+        deliver(client, django_capture_on_commit_callbacks, body)
+    case = Case.objects.get()
+    later = now + timedelta(hours=2)
+    with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    assert graph.requests[-1]["json"]["type"] == "template"
