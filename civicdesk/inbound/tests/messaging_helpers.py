@@ -105,7 +105,7 @@ def telegram_update(update_id=1001, text="Broken streetlight on Oak Avenue", cha
         "message_id": 7,
         "from": sender,
         "chat": {"id": chat_id, "type": "private"},
-        "date": 1,
+        "date": int(time.time()),
         "text": text,
     }
     return {"update_id": update_id, "message": message}
