@@ -45,7 +45,12 @@ def _keep_provider_id(message, provider_id):
         )
 
 
-def whatsapp_payload(message, now=None):
+# Meta's "re-engagement message" error: free text refused because the 24-hour window has closed
+# by Meta's clock (ours can be a little off, or the resident's last message never reached us).
+REENGAGEMENT_ERROR = "131047"
+
+
+def whatsapp_payload(message, now=None, force_template=False):
     """Free text inside the 24-hour window; outside it only the approved template, with the case
     number as its one body parameter."""
     conversation = (
@@ -58,7 +63,7 @@ def whatsapp_payload(message, now=None):
         "recipient_type": "individual",
         "to": message.recipient.lstrip("+"),
     }
-    if whatsapp_window_open(conversation, now):
+    if not force_template and whatsapp_window_open(conversation, now):
         return base | {"type": "text", "text": {"preview_url": False, "body": message.body}}
     if not settings.WHATSAPP_TEMPLATE_NAME:
         raise Undeliverable("Outside WhatsApp's 24-hour window and no WHATSAPP_TEMPLATE_NAME is set.")
@@ -76,9 +81,14 @@ def send_whatsapp(message):
         raise Undeliverable("WhatsApp is not configured (WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID).")
     base = settings.WHATSAPP_API_BASE.rstrip("/")
     url = f"{base}/v{settings.WHATSAPP_API_VERSION}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages"
-    answer = post_json(
-        url, whatsapp_payload(message), {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"}
-    )
+    headers = {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"}
+    payload = whatsapp_payload(message)
+    try:
+        answer = post_json(url, payload, headers)
+    except Undeliverable as error:
+        if payload["type"] != "text" or REENGAGEMENT_ERROR not in str(error):
+            raise
+        answer = post_json(url, whatsapp_payload(message, force_template=True), headers)
     _keep_provider_id(message, ((answer.get("messages") or [{}])[0]).get("id"))
 
 

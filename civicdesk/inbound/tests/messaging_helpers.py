@@ -26,6 +26,7 @@ class Provider:
             probe.bind(("127.0.0.1", 0))
             self.port = probe.getsockname()[1]
         self.requests, self.status, self.answer = [], 200, {}
+        self.queued = []  # (status, answer) for the next requests, before the default
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -34,8 +35,11 @@ class Provider:
                 provider.requests.append(
                     {"path": self.path, "headers": dict(self.headers), "json": json.loads(body)}
                 )
-                answer = json.dumps(provider.answer).encode()
-                self.send_response(provider.status)
+                status, answer = (
+                    provider.queued.pop(0) if provider.queued else (provider.status, provider.answer)
+                )
+                answer = json.dumps(answer).encode()
+                self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()

@@ -249,3 +249,28 @@ def test_the_window_runs_from_when_the_resident_wrote_not_when_it_was_processed(
     with time_machine.travel(later, tick=False), django_capture_on_commit_callbacks(execute=True):
         case_actions.reply(case, cast.root, "A crew comes tomorrow.")
     assert graph.requests[-1]["json"]["type"] == "template"
+
+
+def test_when_meta_says_the_window_closed_the_template_goes_instead(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    deliver(client, django_capture_on_commit_callbacks, whatsapp_body())
+    case = Case.objects.get()
+    refused = {"error": {"code": 131047, "message": "Re-engagement message", "type": "OAuthException"}}
+    graph.queued = [(400, refused)]
+    with django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    assert [r["json"]["type"] for r in graph.requests[-2:]] == ["text", "template"]
+    reply = OutboxMessage.objects.get(kind="reply")
+    assert (reply.status, reply.provider_id) == ("sent", "wamid.OUT1")
+
+
+def test_another_refusal_is_not_retried(client, cast, graph, django_capture_on_commit_callbacks):
+    deliver(client, django_capture_on_commit_callbacks, whatsapp_body())
+    graph.queued = [(400, {"error": {"code": 131026, "message": "Message undeliverable"}})]
+    with django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(Case.objects.get(), cast.root, "A crew comes tomorrow.")
+    reply = OutboxMessage.objects.get(kind="reply")
+    assert reply.status == OutboxMessage.Status.CANCELLED
+    assert "131026" in reply.last_error
+    assert graph.requests[-1]["json"]["type"] == "text"
