@@ -24,7 +24,13 @@ from civicdesk.cases.workflow import ACTIVE
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.notify.outbox import start_delivery
 from civicdesk.residents.directory import normalise
-from civicdesk.residents.models import ContactPoint, Resident, ResidentEvent, ResidentEventKind
+from civicdesk.residents.models import (
+    PHONE_KINDS,
+    ContactPoint,
+    Resident,
+    ResidentEvent,
+    ResidentEventKind,
+)
 
 from .actions import guess_language
 from .models import Conversation, InboundMessage
@@ -258,18 +264,22 @@ def remember_contact(channel, incoming):
 
 def may_contact_handle(message):
     """Consent on a messaging channel: nobody in the directory holding this number or handle asked
-    not to be contacted (a merged resident answers for the one it was merged into)."""
+    not to be contacted. A WhatsApp number is also a phone: a resident who holds it as their phone
+    (they called or texted) and asked not to be contacted is not written to on WhatsApp either."""
     kind = DIRECTORY_KINDS.get(message.channel)
-    point = ContactPoint.objects.filter(kind=kind, value=normalise(kind, message.recipient)).first()
-    if point is None and message.channel == TELEGRAM and message.case_id:
-        # A Telegram chat id is not the handle the directory holds: ask about the case's conversation.
-        point = _telegram_point(message)
-    if point is None:
-        return True
-    resident = point.resident
-    while resident.merged_into_id:
+    kinds = PHONE_KINDS if message.channel == WHATSAPP else (kind,)
+    value = normalise(kind, message.recipient)
+    points = list(ContactPoint.objects.filter(kind__in=kinds, value=value).select_related("resident"))
+    if not points and message.channel == TELEGRAM:
+        # A Telegram chat id is not the handle the directory holds: ask about the chat's sender.
+        points = [point] if (point := _telegram_point(message)) else []
+    return all(_current(point.resident).may_be_contacted for point in points)
+
+
+def _current(resident):
+    while resident.merged_into_id:  # a merge moves the points; this covers one caught halfway
         resident = resident.merged_into
-    return resident.may_be_contacted
+    return resident
 
 
 def _telegram_point(message):

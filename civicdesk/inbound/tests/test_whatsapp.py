@@ -274,3 +274,18 @@ def test_another_refusal_is_not_retried(client, cast, graph, django_capture_on_c
     assert reply.status == OutboxMessage.Status.CANCELLED
     assert "131026" in reply.last_error
     assert graph.requests[-1]["json"]["type"] == "text"
+
+
+def test_a_resident_holding_the_number_as_a_phone_who_said_no_gets_nothing_either(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    from civicdesk.residents.models import Resident
+
+    deliver(client, django_capture_on_commit_callbacks, whatsapp_body())
+    caller = Resident.objects.create(display_name="Ana (phone)", preferred_channel="none")
+    ContactPoint.objects.create(resident=caller, kind="phone", value=NUMBER)
+    before = len(graph.requests)
+    with django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(Case.objects.get(), cast.root, "A crew comes tomorrow.")
+    assert len(graph.requests) == before
+    assert OutboxMessage.objects.get(kind="reply").status == OutboxMessage.Status.CANCELLED
