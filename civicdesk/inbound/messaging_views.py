@@ -78,9 +78,9 @@ def whatsapp(request):
         return _error(400, "The body is not a JSON object.")
     stored = statuses = 0
     for value in _whatsapp_values(data):
-        contacts = {str(c.get("wa_id")): c for c in value.get("contacts") or [] if isinstance(c, dict)}
-        for message in value.get("messages") or []:
-            if isinstance(message, dict) and message.get("id") and message.get("from"):
+        contacts = {str(c.get("wa_id")): c for c in _list(value.get("contacts"))}
+        for message in _list(value.get("messages")):
+            if isinstance(message.get("id"), str) and isinstance(message.get("from"), str | int):
                 contact = contacts.get(str(message["from"]), {})
                 _store(
                     WHATSAPP,
@@ -89,8 +89,8 @@ def whatsapp(request):
                     "+" + str(message["from"]),
                 )
                 stored += 1
-        for status in value.get("statuses") or []:
-            statuses += record_whatsapp_status(status) if isinstance(status, dict) else 0
+        for status in _list(value.get("statuses")):
+            statuses += record_whatsapp_status(status)
     return JsonResponse({"messages": stored, "statuses": statuses})
 
 
@@ -107,10 +107,15 @@ def _whatsapp_handshake(request):
     return HttpResponse("Verification failed.", status=403, content_type="text/plain")
 
 
+def _list(value):
+    """Only a JSON list's dict items: a malformed delivery is skipped, never a 500."""
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
 def _whatsapp_values(data):
-    for entry in data.get("entry") or []:
-        for change in (entry.get("changes") or []) if isinstance(entry, dict) else []:
-            if isinstance(change, dict) and isinstance(change.get("value"), dict):
+    for entry in _list(data.get("entry")):
+        for change in _list(entry.get("changes")):
+            if isinstance(change.get("value"), dict):
                 yield change["value"]
 
 

@@ -289,3 +289,20 @@ def test_a_resident_holding_the_number_as_a_phone_who_said_no_gets_nothing_eithe
         case_actions.reply(Case.objects.get(), cast.root, "A crew comes tomorrow.")
     assert len(graph.requests) == before
     assert OutboxMessage.objects.get(kind="reply").status == OutboxMessage.Status.CANCELLED
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"entry": 5},
+        {"entry": ["x", {"changes": {"value": 1}}]},
+        {"entry": [{"changes": [{"value": {"messages": 7, "statuses": "x", "contacts": [1]}}]}]},
+        {"entry": [{"changes": [{"value": {"messages": [{"id": {"a": 1}, "from": []}]}}]}]},
+        {"entry": [{"changes": [{"value": {"statuses": [{"id": 1, "status": ["read"]}]}}]}]},
+    ],
+)
+def test_a_malformed_delivery_is_answered_without_an_error(client, graph, db, data):
+    response = post_whatsapp(client, data)
+    assert response.status_code == 200
+    assert response.json() == {"messages": 0, "statuses": 0}
+    assert not InboundMessage.objects.exists()
