@@ -493,3 +493,26 @@ INBOUND_IMAP_INTERVAL = int(os.environ.get("INBOUND_IMAP_INTERVAL", "60"))  # se
 # secret is not set answers 503.
 INBOUND_ANYMAIL_BASIC_AUTH = os.environ.get("INBOUND_ANYMAIL_BASIC_AUTH", "")
 INBOUND_MAILGUN_SIGNING_KEY = os.environ.get("INBOUND_MAILGUN_SIGNING_KEY", "")
+
+# Messaging and social channels (issue 10, decision 49; docs/operations.md says how to connect them).
+# WhatsApp Cloud API: /inbound/whatsapp/ answers Meta's verify-token handshake and takes webhooks
+# signed (X-Hub-Signature-256) with the app secret; replies go to the Graph API.
+WHATSAPP_VERIFY_TOKEN = os.environ.get("WHATSAPP_VERIFY_TOKEN", "")
+WHATSAPP_APP_SECRET = os.environ.get("WHATSAPP_APP_SECRET", "")
+WHATSAPP_ACCESS_TOKEN = os.environ.get("WHATSAPP_ACCESS_TOKEN", "")
+WHATSAPP_PHONE_NUMBER_ID = os.environ.get("WHATSAPP_PHONE_NUMBER_ID", "")
+WHATSAPP_API_BASE = os.environ.get("WHATSAPP_API_BASE", "https://graph.facebook.com")
+WHATSAPP_API_VERSION = os.environ.get("WHATSAPP_API_VERSION", "21.0")
+WHATSAPP_WINDOW_HOURS = int(os.environ.get("WHATSAPP_WINDOW_HOURS", "24"))
+# The approved template sent outside the 24-hour window; its body takes one parameter, the case number.
+WHATSAPP_TEMPLATE_NAME = os.environ.get("WHATSAPP_TEMPLATE_NAME", "")
+# Case language -> the template's language code at Meta ("en" -> "en_US", say): "en:en_US,es:es".
+WHATSAPP_TEMPLATE_LANGUAGES = dict(
+    pair.split(":", 1) for pair in os.environ.get("WHATSAPP_TEMPLATE_LANGUAGES", "").split(",") if ":" in pair
+)
+# Telegram bot: /inbound/telegram/ checks X-Telegram-Bot-Api-Secret-Token; replies go to sendMessage.
+TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
+TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
+TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+# Generic social webhook /inbound/social/: signed like the raw-MIME one, with its own secret.
+SOCIAL_WEBHOOK_SECRET = os.environ.get("SOCIAL_WEBHOOK_SECRET", "")

@@ -101,6 +101,11 @@ def process(message_id, *, release_by=None):
     return message
 
 
+# channel -> function(message, force) for channels other than e-mail; filled in AppConfig.ready()
+# (messaging: WhatsApp, Telegram, social), so this pipeline does not import each channel's module.
+PROCESSORS = {}
+
+
 def _quarantine_failed(message, reason):
     message.case = message.conversation = None  # rolled back with the savepoint
     message.attachments = []

@@ -18,3 +18,18 @@ class InboundConfig(AppConfig):
         # SMS goes out through the outbox like webhooks: Twilio's REST call is our sender.
         delivery.register_sender("sms", send_sms)
         outbox.register_case_route(route_case_message)
+        self._register_messaging()
+
+    def _register_messaging(self):
+        """WhatsApp, Telegram and social (decision 49): processing, senders, routes and consent."""
+        from civicdesk.notify import delivery, outbox
+
+        from . import actions, messaging, senders
+
+        for channel in messaging.MESSAGING:
+            actions.PROCESSORS[channel] = messaging.process_messaging
+        delivery.register_sender(messaging.WHATSAPP, senders.send_whatsapp)
+        delivery.register_sender(messaging.TELEGRAM, senders.send_telegram)
+        outbox.register_case_route(messaging.queue_messages)
+        for channel in messaging.OUTBOUND:
+            outbox.register_channel_consent(channel, messaging.may_contact_handle)

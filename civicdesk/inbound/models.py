@@ -10,6 +10,11 @@ from django.utils.translation import gettext_lazy as _
 
 from civicdesk.cases.models import Channel
 
+# Messaging channels a conversation or inbound message can be on besides the case channels
+# (decision 49): their cases are on the "social" case channel; the thread keeps which app it was.
+MESSAGING_CHANNELS = [("whatsapp", _("WhatsApp")), ("telegram", _("Telegram"))]
+CHANNELS = [*Channel.choices, *MESSAGING_CHANNELS]
+
 
 def new_token():
     """Lower case only: mail software may lower-case an address, and we compare lowered ones."""
@@ -20,7 +25,7 @@ class Conversation(models.Model):
     """One thread with one resident on one channel. The outbound side is the case's outbox rows
     (notify.OutboxMessage, found through the case): notify must not know about this app."""
 
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNELS)
     # The resident's contact on that channel: an e-mail address now; an E.164 number or a handle later.
     address = models.CharField(_("address"), max_length=320)
     # In the Reply-To (reply+<token>@domain): threads a reply whatever its subject and headers say.
@@ -55,7 +60,7 @@ class InboundMessage(models.Model):
         QUARANTINED = "quarantined", _("Quarantined")
         DISCARDED = "discarded", _("Discarded")
 
-    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    channel = models.CharField(_("channel"), max_length=10, choices=CHANNELS)
     # The channel's idempotency key: the Message-ID for e-mail, the provider's message id elsewhere.
     key = models.CharField(_("key"), max_length=255)
     # The message as it arrived, whole. A BinaryField, not the storage API: it is written in the
@@ -78,6 +83,8 @@ class InboundMessage(models.Model):
     case = models.ForeignKey(
         "cases.Case", models.SET_NULL, null=True, blank=True, related_name="inbound_messages"
     )
+    # A social post's link (generic social webhook): a later post with the same link joins its case.
+    link = models.URLField(_("link"), max_length=500, blank=True)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     released_by = models.ForeignKey(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import providers, views
+from . import messaging_views, providers, views
 
 urlpatterns = [
     path("email/raw/", views.receive_raw_email, name="inbound-email-raw"),
@@ -16,4 +16,7 @@ urlpatterns = [
     path("email/mailgun/", providers.MailgunInbound.as_view(), name="inbound-email-mailgun"),
     path("email/postmark/", providers.PostmarkInbound.as_view(), name="inbound-email-postmark"),
     path("email/sendgrid/", providers.SendGridInbound.as_view(), name="inbound-email-sendgrid"),
+    path("whatsapp/", messaging_views.whatsapp, name="inbound-whatsapp"),
+    path("telegram/", messaging_views.telegram, name="inbound-telegram"),
+    path("social/", messaging_views.social, name="inbound-social"),
 ]

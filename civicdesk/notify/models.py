@@ -47,6 +47,8 @@ class OutboxMessage(models.Model):
         EMAIL = "email", _("E-mail")
         WEBHOOK = "webhook", _("Webhook")
         SMS = "sms", _("SMS")
+        WHATSAPP = "whatsapp", _("WhatsApp")
+        TELEGRAM = "telegram", _("Telegram")
 
     channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
     kind = models.CharField(max_length=32, help_text="acknowledgement, resolved, reply, case.created, ...")
@@ -84,9 +86,10 @@ class OutboxMessage(models.Model):
     # When administrators were told it failed: once per message, never for an alert itself.
     alerted_at = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
-    # SMS: the provider's id for the message (Twilio's MessageSid) and the last delivery status its
-    # callbacks reported (queued, sent, delivered, undelivered, failed).
-    provider_id = models.CharField(_("provider id"), max_length=64, blank=True, db_index=True)
+    # SMS and messaging channels (decisions 48, 49): the provider's id for the message sent (Twilio's
+    # MessageSid, a WhatsApp "wamid", a Telegram message_id) and the last delivery status its
+    # callbacks reported (queued, sent, delivered, read, undelivered, failed).
+    provider_id = models.CharField(_("provider id"), max_length=128, blank=True)
     provider_status = models.CharField(_("provider status"), max_length=20, blank=True)
 
     objects = OutboxQuerySet.as_manager()
@@ -100,6 +103,9 @@ class OutboxMessage(models.Model):
             models.Index(fields=["status", "next_attempt_at"], name="outbox_due_idx"),
             # Inbound e-mail threads a reply by the Message-ID it answers (In-Reply-To/References).
             models.Index(fields=["message_id"], name="outbox_message_id_idx"),
+            models.Index(
+                fields=["provider_id"], name="outbox_provider_id_idx", condition=~models.Q(provider_id="")
+            ),
         ]
         verbose_name = _("outgoing message")
         verbose_name_plural = _("outgoing messages")

@@ -35,16 +35,6 @@ PERSONAL_CHANNELS = {"email"}
 DO_NOT_CONTACT = "none"
 
 
-# channel -> function(recipient) -> bool: may anything at all go to this address on this channel?
-# A carrier opt-out (SMS STOP) is per number and stops every message, even one the resident asked
-# for. The app that owns the truth registers it in its AppConfig.ready() (residents does for "sms").
-CHANNEL_CONSENT = {}
-
-
-def register_channel_consent(channel, check):
-    CHANNEL_CONSENT[channel] = check
-
-
 def contact_channel(user):
     """The channel to reach a person with an account on, or None when they asked not to be contacted."""
     preferred = getattr(user, "preferred_channel", "email")
@@ -53,17 +43,29 @@ def contact_channel(user):
     return preferred if preferred in PERSONAL_CHANNELS else "email"
 
 
+# SMS and messaging channels (decisions 48, 49): channel -> function(message) -> bool, may anything
+# at all go to this number or handle? A carrier opt-out (SMS STOP) is per number and stops every
+# message, even one the resident asked for; the resident directory answers for the others. The app
+# that owns the truth registers it in AppConfig.ready(), so the outbox never imports it.
+CHANNEL_CONSENT = {}
+
+
+def register_channel_consent(channel, check):
+    CHANNEL_CONSENT[channel] = check
+
+
 def may_send(message):
     """Consent at the moment of sending, the only place it is checked: may the case e-mail `message`
     still go to its recipient, the case's reporter or one of its followers? What they chose then
     counts, not what they had chosen when the change was made. Messages to nobody in particular
-    (staff, webhooks, administrators) always go."""
-    if message.channel in CHANNEL_CONSENT and not CHANNEL_CONSENT[message.channel](message.recipient):
-        return False
+    (staff, webhooks, administrators) always go. A message on a messaging channel goes only when
+    both the case's reporter and the holder of that number or handle may be contacted."""
     case = message.case
+    if message.channel in CHANNEL_CONSENT and not CHANNEL_CONSENT[message.channel](message):
+        return False  # the number or handle said STOP, or its resident asked not to be contacted
     if message.kind not in CASE_EMAILS or case is None:
         return True
-    if message.channel != "email":  # the reporter's phone: their wish, by account or directory record
+    if message.channel != "email":  # the reporter's number or handle: their wish, by account or record
         return may_contact(case, message.kind, address=message.recipient)
     if message.recipient == case.reporter_email:
         return may_contact(case, message.kind)
@@ -160,8 +162,6 @@ def queue_case_email(case, kind, **context):
     """
     assert kind in CASE_EMAILS, kind
     messages = []
-    for route in CASE_ROUTES:  # the resident's own channel, when they wrote on one (decision 48)
-        messages += route(case, kind, context)
     if case.reporter_email:
         if kind in RENDERED_WHEN_SENT and not context:
             # What to send, not the text: the worker renders it (no templates in the request).
@@ -169,6 +169,8 @@ def queue_case_email(case, kind, **context):
         else:
             reporter = {"case_url": case.tracking_url, **context}
             messages.append(_queue(case, kind, case.reporter_email, case.language, reporter))
+    for route in CASE_ROUTES:  # the reporter's own channel: SMS, WhatsApp, Telegram (decisions 48, 49)
+        messages.extend(route(case, kind, context))
     if kind in FOLLOWER_EMAILS:
         # The disclosure policy's follower view (cases.disclosure.Audience.FOLLOWER): nobody's words.
         for_followers = {name: value for name, value in context.items() if name != "message"}
@@ -181,8 +183,8 @@ def queue_case_email(case, kind, **context):
 
 
 # Functions(case, kind, context) -> messages queued on another channel for the reporter, for a case
-# that came in on it: inbound sends a staff reply back by SMS to a resident who texted. Registered
-# in the channel app's AppConfig.ready(), so the outbox imports none of them.
+# that came in on it (a staff reply back by SMS, WhatsApp or Telegram). Registered in the channel
+# app's AppConfig.ready(), so the outbox imports none of them; called in the caller's transaction.
 CASE_ROUTES = []
 
 

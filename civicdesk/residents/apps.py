@@ -15,4 +15,4 @@ class ResidentsConfig(AppConfig):
 
         outbox.register_opt_out(opted_out)
         # The outbox asks us before every SMS whether the number said STOP, without importing us.
-        outbox.register_channel_consent("sms", sms_allowed)
+        outbox.register_channel_consent("sms", lambda message: sms_allowed(message.recipient))

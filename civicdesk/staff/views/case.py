@@ -5,10 +5,14 @@ the case with a message; on a problem it shows the page again with the form's er
 the same forms and swaps only the `case-main` partial.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_POST
@@ -93,6 +97,7 @@ def _case_context(request, case, bound=None, contact=False):
     events = case.events.select_related("actor").order_by("created_at", "id")
     duplicates = _visible_cases(request).filter(duplicate_of=case).only("number")
     mark_rows([case])
+    thread = _conversation_thread(case)
     return {
         "case": case,
         "forms": {name: form for name, form in forms.items() if form is not None},
@@ -103,8 +108,11 @@ def _case_context(request, case, bound=None, contact=False):
         "nearby": _nearby_candidates(request, case) if forms.get("merge") else [],
         "can_view_contact": permissions.can(user, "view_contact", case),
         "contact": contact,
-        "thread": _conversation_thread(case),
+        "thread": thread,
         "thread_by_sms": _by_sms(case),
+        # A thread of e-mail only is "the e-mail conversation"; one with messaging or social posts is not.
+        "thread_is_email": all(entry.get("channel", "email") == "email" for entry in thread),
+        "reply_channel": _reply_channel(case),
         "tile_url": getattr(settings, "MAP_TILE_URL", DEFAULT_TILES),
         "tile_attribution": getattr(settings, "MAP_TILE_ATTRIBUTION", DEFAULT_ATTRIBUTION),
     }
@@ -144,6 +152,7 @@ def _conversation_thread(case):
             "status_label": m.get_status_display(),
             "files": m.attachments,
             "kind_label": "",
+            "channel": m.channel,
         }
         for m in case.inbound_messages.defer("raw").order_by("received_at")
     ]
@@ -167,7 +176,29 @@ def _conversation_thread(case):
 def _outbound(case):
     if _by_sms(case):
         return case.outbox.filter(channel="sms", recipient=case.reporter_phone)
-    return case.outbox.filter(channel="email", recipient__iexact=case.reporter_email)
+    by_email = Q(channel="email", recipient__iexact=case.reporter_email)
+    return case.outbox.filter(by_email | Q(channel__in=MESSAGING_OUTBOUND))
+
+
+# Messaging channels a case's conversation can be on (decision 49), read through the case's reverse
+# relation like the thread above. Of these only WhatsApp and Telegram can be written back to.
+MESSAGING_CHANNELS = ("whatsapp", "telegram", "social")
+MESSAGING_OUTBOUND = ("whatsapp", "telegram")
+
+
+def _reply_channel(case):
+    """Where a public reply goes when the case came by WhatsApp, Telegram or a social tool, and for
+    WhatsApp whether its 24-hour window is open (outside it only the approved template goes)."""
+    conversation = (
+        case.conversations.filter(channel__in=MESSAGING_CHANNELS).order_by("-last_inbound_at", "-pk").first()
+    )
+    if conversation is None:
+        return None
+    info = {"channel": conversation.channel, "hours": settings.WHATSAPP_WINDOW_HOURS}
+    if conversation.channel == "whatsapp" and conversation.last_inbound_at:
+        closes = conversation.last_inbound_at + timedelta(hours=settings.WHATSAPP_WINDOW_HOURS)
+        info.update(window_closes_at=closes, window_open=timezone.now() < closes)
+    return info
 
 
 def _nearby_candidates(request, case, limit=5):

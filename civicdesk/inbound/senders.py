@@ -1,0 +1,102 @@
+"""Outbox senders for WhatsApp (Cloud API) and Telegram (Bot API), registered in AppConfig.ready()
+(decision 49). Each posts the provider's JSON wire format to a configurable base URL and keeps the
+provider's message id on the outbox row, where WhatsApp's status callbacks find it."""
+
+import json
+import urllib.error
+import urllib.request
+
+from django.conf import settings
+
+from civicdesk.notify.delivery import Undeliverable
+from civicdesk.notify.models import OutboxMessage
+
+from .messaging import WHATSAPP, whatsapp_window_open
+from .models import Conversation
+
+TIMEOUT = 10  # seconds
+
+
+def post_json(url, payload, headers=None):
+    """POST JSON; returns the decoded answer. A 4xx other than 429 is Undeliverable (no retry
+    can fix it); anything else that fails raises for the outbox to retry."""
+    data = json.dumps(payload).encode()
+    request = urllib.request.Request(  # noqa: S310 - the operator's configured API base
+        url, data=data, headers={"Content-Type": "application/json", **(headers or {})}, method="POST"
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        detail = error.read()[:300].decode(errors="replace")
+        if 400 <= error.code < 500 and error.code != 429:
+            raise Undeliverable(f"HTTP {error.code}: {detail}") from None
+        raise
+    try:
+        return json.loads(body or b"{}")
+    except ValueError:
+        return {}
+
+
+def _keep_provider_id(message, provider_id):
+    if provider_id:
+        OutboxMessage.objects.filter(pk=message.pk).update(
+            provider_id=str(provider_id)[:128], provider_status="sent"
+        )
+
+
+# Meta's "re-engagement message" error: free text refused because the 24-hour window has closed
+# by Meta's clock (ours can be a little off, or the resident's last message never reached us).
+REENGAGEMENT_ERROR = "131047"
+
+
+def whatsapp_payload(message, now=None, force_template=False):
+    """Free text inside the 24-hour window; outside it only the approved template, with the case
+    number as its one body parameter."""
+    conversation = (
+        Conversation.objects.filter(channel=WHATSAPP, address=message.recipient, case=message.case_id)
+        .order_by("-last_inbound_at")
+        .first()
+    )
+    base = {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": message.recipient.lstrip("+"),
+    }
+    if not force_template and whatsapp_window_open(conversation, now):
+        return base | {"type": "text", "text": {"preview_url": False, "body": message.body}}
+    if not settings.WHATSAPP_TEMPLATE_NAME:
+        raise Undeliverable("Outside WhatsApp's 24-hour window and no WHATSAPP_TEMPLATE_NAME is set.")
+    number = message.case.number if message.case else ""
+    template = {
+        "name": settings.WHATSAPP_TEMPLATE_NAME,
+        "language": {"code": settings.WHATSAPP_TEMPLATE_LANGUAGES.get(message.language, message.language)},
+        "components": [{"type": "body", "parameters": [{"type": "text", "text": number}]}],
+    }
+    return base | {"type": "template", "template": template}
+
+
+def send_whatsapp(message):
+    if not (settings.WHATSAPP_ACCESS_TOKEN and settings.WHATSAPP_PHONE_NUMBER_ID):
+        raise Undeliverable("WhatsApp is not configured (WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID).")
+    base = settings.WHATSAPP_API_BASE.rstrip("/")
+    url = f"{base}/v{settings.WHATSAPP_API_VERSION}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages"
+    headers = {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"}
+    payload = whatsapp_payload(message)
+    try:
+        answer = post_json(url, payload, headers)
+    except Undeliverable as error:
+        if payload["type"] != "text" or REENGAGEMENT_ERROR not in str(error):
+            raise
+        answer = post_json(url, whatsapp_payload(message, force_template=True), headers)
+    _keep_provider_id(message, ((answer.get("messages") or [{}])[0]).get("id"))
+
+
+def send_telegram(message):
+    if not settings.TELEGRAM_BOT_TOKEN:
+        raise Undeliverable("Telegram is not configured (TELEGRAM_BOT_TOKEN).")
+    url = f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
+    answer = post_json(url, {"chat_id": message.recipient, "text": message.body})
+    if answer.get("ok") is False:
+        raise Undeliverable(f"Telegram: {answer.get('description', 'refused')}")
+    _keep_provider_id(message, (answer.get("result") or {}).get("message_id"))
