@@ -665,8 +665,11 @@ def converted_elsewhere(importer, reader):
     try:
         yield _received(queue, child)
     finally:
+        # Done, or stopped early. SIGKILL, not SIGTERM: a child stopped early may be blocked handing
+        # its last batch to a pipe nobody reads any more, and it inherited this process's signal
+        # handlers (a test runner's, a worker's), which may not make it exit.
         if child.is_alive():
-            child.terminate()
+            child.kill()
         child.join()
         queue.close()
 

@@ -100,11 +100,19 @@ class StopAfter:
 
 
 def test_a_failed_bulk_load_keeps_nothing_and_leaves_the_indexes(shared_data):
+    import signal
+
     before = schema()
     path = shared_data / "nyc311-100.csv"
     importer = Importer(load("nyc311"), Report(io.StringIO()), batch=7, progress=StopAfter(60), bulk=True)
-    with path.open("rb") as file, pytest.raises(KeyboardInterrupt):
-        importer.run(reader_for(path, "csv", file, importer.columns))
+    # The converting process inherits this process's signal handlers; a test runner's may ignore
+    # SIGTERM (pytest-xdist's workers do), and stopping early must still end it (it once hung here).
+    previous = signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    try:
+        with path.open("rb") as file, pytest.raises(KeyboardInterrupt):
+            importer.run(reader_for(path, "csv", file, importer.columns))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     assert importer.result.imported > 0  # batches were written before the interruption...
     assert not Case.objects.exists() and not CaseEvent.objects.exists()  # ...and rolled back
     # Services were created outside the load's transaction (it locks only the case tables): they
