@@ -50,15 +50,8 @@ def main():
     parser.add_argument("--pgbench-clients", type=int, default=8)
     parser.add_argument("--database", default=DATABASE, help="PostgreSQL database to create and drop")
     args = parser.parse_args()
-    kinds = args.db.split(",")
-    if len(kinds) > 1:  # Django is set up once per process: one child per database
-        for kind in kinds:
-            command = [sys.executable, __file__, "--db", kind, "--workers", str(args.workers)]
-            command += ["--clients", str(args.clients), "--posts", str(args.posts)]
-            command += ["--pgbench-clients", str(args.pgbench_clients), "--database", args.database]
-            subprocess.run(command, check=True)  # noqa: S603 - our own script
-        return
-    measure(kinds[0], args)
+    if not benchlib.run_per_database(args.db):
+        measure(args.db, args)
 
 
 def measure(kind, args):

@@ -51,15 +51,8 @@ def main():
     parser.add_argument("--drain-timeout", type=float, default=600, help="seconds to wait for the worker")
     parser.add_argument("--database", default=DATABASE, help="PostgreSQL database to create and drop")
     args = parser.parse_args()
-    kinds = args.db.split(",")
-    if len(kinds) > 1:  # Django is set up once per process: one child per database
-        for kind in kinds:
-            command = [sys.executable, __file__, "--db", kind, "--workers", str(args.workers)]
-            command += ["--clients", str(args.clients), "--count", str(args.count)]
-            command += ["--drain-timeout", str(args.drain_timeout), "--database", args.database]
-            subprocess.run(command, check=True)  # noqa: S603 - our own script
-        return
-    measure(kinds[0], args)
+    if not benchlib.run_per_database(args.db):
+        measure(args.db, args)
 
 
 def free_port():

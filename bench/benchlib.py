@@ -60,6 +60,17 @@ def run(command, environment, **kwargs):
     return done
 
 
+def run_per_database(kinds):
+    """Django is set up once per process: for several databases ("postgresql,sqlite"), run this
+    script again once per database with the same arguments (the last --db wins). True when it did."""
+    if "," not in kinds:
+        return False
+    for kind in kinds.split(","):
+        command = [sys.executable, sys.argv[0], *sys.argv[1:], "--db", kind]
+        subprocess.run(command, check=True)  # noqa: S603 - our own script
+    return True
+
+
 def civicdesk(database_url, *args, **extra_env):
     """Run `civicdesk <args>` in a new process (settings are read once per process)."""
     return run([sys.executable, "-m", "civicdesk.cli", *args], env(database_url, **extra_env))
