@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.models import Case, Channel
 from civicdesk.cases.workflow import ACTIVE
+from civicdesk.lib import locks
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.notify.outbox import start_delivery
 from civicdesk.residents.directory import normalise
@@ -135,6 +136,9 @@ def process_messaging(message, force=False):
         return _finish(message, Status.QUARANTINED, reason)
     if not incoming.text.strip():
         return _finish(message, Status.IGNORED_AUTOMATED, "Empty message")
+    # Two messages from one resident in two workers at once: the second waits for the first's
+    # conversation and case (else each would open its own case).
+    locks.hold(message.channel, incoming.address)
     remember_contact(message.channel, incoming)
     if incoming.kind == "post":
         return _post(message, incoming)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases import catalogue, disclosure
 from civicdesk.cases.models import Case, Channel
+from civicdesk.lib import locks
 from civicdesk.lib.phones import e164
 from civicdesk.notify import outbox
 from civicdesk.notify.models import OutboxMessage
@@ -64,6 +65,9 @@ def process_sms(message):
     message.sender, message.text = phone[:320], text
     words = re.findall(r"[\wÁÉÍÓÚáéíóúñÑ-]+", text.upper())
     keyword = words[0] if len(words) == 1 else ""
+    # Two texts from one number in two workers at once: the second waits for the first's
+    # conversation (else each would start its own, and make its own case).
+    locks.hold(Channel.SMS, phone)
     conversation = _open_conversation(phone)
     if keyword in STOP_WORDS:
         return _stop(phone, conversation)
