@@ -47,6 +47,10 @@ CASE_NUMBER = re.compile(r"(?<![\d-])(\d{2}-\d{6})(?![\d-])")
 MAX_TEXT = 4000
 # WhatsApp delivery statuses in the order they happen; a late "delivered" never undoes "read".
 STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+# Meta's "re-engagement message" error: free text refused because the 24-hour window has closed
+# by Meta's clock (ours can be a little off, or the resident's last message never reached us). The
+# send call may return it, or accept the text and report it later in a "failed" status callback.
+REENGAGEMENT_ERROR = "131047"
 
 
 @dataclass
@@ -353,18 +357,46 @@ def whatsapp_window_open(conversation, now=None):
 
 
 def record_whatsapp_status(status):
-    """A status callback on a message we sent: keep the furthest one reached (and failures)."""
+    """A status callback on a message we sent: keep the furthest one reached (and failures). Free
+    text that Meta refused because its window had closed (131047) goes again as the template."""
     provider_id, value = str(status.get("id", "")), str(status.get("status", ""))
     if not provider_id or value not in STATUS_ORDER:
         return 0
     sent = OutboxMessage.objects.filter(channel=WHATSAPP, provider_id=provider_id).first()
-    if sent is None or STATUS_ORDER.get(sent.provider_status, 0) >= STATUS_ORDER[value]:
+    if sent is None:
         return 0
     fields = {"provider_status": value}
     if value == "failed":
         errors = status.get("errors") or [{}]
         fields["last_error"] = f"WhatsApp: {errors[0].get('code', '')} {errors[0].get('title', '')}".strip()
-    return OutboxMessage.objects.filter(pk=sent.pk).update(**fields)
+    earlier = [name for name, order in STATUS_ORDER.items() if order < STATUS_ORDER[value]]
+    with transaction.atomic():
+        # Conditional, so a callback Meta repeats (or two at once) changes the row, and resends, once.
+        changed = OutboxMessage.objects.filter(Q(provider_status__in=["", *earlier]), pk=sent.pk).update(
+            **fields
+        )
+        if changed and value == "failed" and not sent.as_template and _window_closed(status):
+            _queue_as_template(sent)
+    return changed
+
+
+def _window_closed(status):
+    return any(str(error.get("code")) == REENGAGEMENT_ERROR for error in status.get("errors") or [])
+
+
+def _queue_as_template(refused):
+    """The same message again, marked to go as the approved template (the case number, "write back"):
+    the resident still hears that there is news; the words wait on the tracking page."""
+    message = OutboxMessage.objects.create(
+        channel=refused.channel,
+        kind=refused.kind,
+        case_id=refused.case_id,
+        recipient=refused.recipient,
+        language=refused.language,
+        body=refused.body,
+        as_template=True,
+    )
+    start_delivery(message.pk)
 
 
 def check_social_payload(data):

@@ -261,8 +261,89 @@ def test_when_meta_says_the_window_closed_the_template_goes_instead(
     with django_capture_on_commit_callbacks(execute=True):
         case_actions.reply(case, cast.root, "A crew comes tomorrow.")
     assert [r["json"]["type"] for r in graph.requests[-2:]] == ["text", "template"]
+    assert graph.requests[-1]["json"] == template_request(case)
     reply = OutboxMessage.objects.get(kind="reply")
-    assert (reply.status, reply.provider_id) == ("sent", "wamid.OUT1")
+    assert (reply.status, reply.provider_id, reply.as_template) == ("sent", "wamid.OUT1", True)
+    assert "approved template" in thread_on_the_case_page(client, cast, case)
+
+
+def template_request(case):
+    """The exact Graph API body of the approved template for this case."""
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": NUMBER.lstrip("+"),
+        "type": "template",
+        "template": {
+            "name": "case_update",
+            "language": {"code": "en_US"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": case.number}]}],
+        },
+    }
+
+
+def thread_on_the_case_page(client, user_cast, case):
+    client.force_login(user_cast.root)
+    page = client.get(reverse("staff-case", args=[case.number])).content.decode()
+    return page[page.index('id="conversation-title"') : page.index('id="timeline-title"')]
+
+
+def reengagement_failure(wamid):
+    """Meta's status callback for a free-text message it refused after accepting it (131047)."""
+    body = whatsapp_statuses((wamid, "failed"))
+    error = {
+        "code": 131047,
+        "title": "Re-engagement message",
+        "message": "Re-engagement message",
+        "error_data": {"details": "Message failed to send because more than 24 hours have passed."},
+    }
+    body["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"] = [error]
+    return body
+
+
+def test_when_meta_reports_the_window_closed_after_accepting_the_text_the_template_follows(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    """Meta usually accepts the text (200, a wamid) and refuses it later, in a status callback."""
+    deliver(client, django_capture_on_commit_callbacks, whatsapp_body())
+    case = Case.objects.get()
+    graph.answer = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.REPLY"}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    assert graph.requests[-1]["json"]["type"] == "text"
+    sent = len(graph.requests)
+    graph.answer = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.OUT2"}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_whatsapp(client, reengagement_failure("wamid.REPLY")).status_code == 200
+    # Meta repeats a callback it is not sure we got: the template goes once.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_whatsapp(client, reengagement_failure("wamid.REPLY")).status_code == 200
+    assert len(graph.requests) == sent + 1
+    assert graph.requests[-1]["json"] == template_request(case)
+    refused, template = OutboxMessage.objects.filter(kind="reply").order_by("pk")
+    assert (refused.provider_status, refused.as_template) == ("failed", False)
+    assert "131047" in refused.last_error
+    assert (template.status, template.provider_id, template.as_template) == ("sent", "wamid.OUT2", True)
+    assert template.body == "A crew comes tomorrow."  # the words wait on the tracking page
+    thread = thread_on_the_case_page(client, cast, case)
+    assert "WhatsApp refused it" in thread
+    assert "approved template" in thread
+
+
+def test_a_refused_template_is_not_sent_again(client, cast, graph, django_capture_on_commit_callbacks):
+    start = timezone.now()
+    case = _whatsapp_case(client, cast, django_capture_on_commit_callbacks, start)
+    with (
+        time_machine.travel(start + timedelta(days=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        graph.answer = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.TEMPLATE"}]}
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    sent = len(graph.requests)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_whatsapp(client, reengagement_failure("wamid.TEMPLATE"))
+    assert len(graph.requests) == sent
+    assert OutboxMessage.objects.filter(kind="reply").count() == 1
 
 
 def test_another_refusal_is_not_retried(client, cast, graph, django_capture_on_commit_callbacks):
