@@ -5,9 +5,12 @@ dave   Public Works supervisor                          erin   311 agent
 root   administrator
 """
 
+import threading
+import time
 from dataclasses import dataclass
 
 from allauth.account.models import EmailAddress
+from django.db import connection
 
 from civicdesk.accounts.models import Role, User
 from civicdesk.cases.models import Datatype, Department, Service, ServiceAttribute
@@ -82,3 +85,44 @@ def make_cast():
         pothole=pothole,
         tree=tree,
     )
+
+
+# ---------------------------------------------------------------- two connections at once (PostgreSQL)
+
+
+def run_together(*calls):
+    """Run each call in its own thread (so its own connection), all released at the same instant."""
+    barrier = threading.Barrier(len(calls))
+    results = [None] * len(calls)
+
+    def worker(index, call):
+        try:
+            barrier.wait(timeout=10)
+            results[index] = call()
+        except Exception as error:  # noqa: BLE001 - the test inspects what each side got
+            results[index] = error
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i, c), name=f"actor-{i}") for i, c in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "deadlock: an action never finished"
+    return results
+
+
+def wait_for_a_lock_waiter(polls=500):
+    """Poll pg_stat_activity (from the lock holder's own connection) until a session waits on a lock."""
+    with connection.cursor() as cursor:
+        for _ in range(polls):
+            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the view is frozen for the transaction
+            cursor.execute(
+                "SELECT count(*) FROM pg_stat_activity "
+                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )
+            if cursor.fetchone()[0]:
+                return True
+            time.sleep(0.01)
+    return False

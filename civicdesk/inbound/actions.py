@@ -11,23 +11,21 @@ from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from civicdesk.cases import actions as case_actions
-from civicdesk.cases.attachments import prepare_image, removed_on_error
+from civicdesk.cases.attachments import removed_on_error
 from civicdesk.cases.models import Channel
 from civicdesk.lib import tasks
 from civicdesk.notify.models import OutboxMessage
 
-from . import loops, parsing, sms, threading, voice
+from . import loops, media, parsing, sms, threading, voice
 from .models import Conversation, InboundMessage
 from .services import suggest_service, triage_service
 
 log = logging.getLogger(__name__)
 Status = InboundMessage.Status
-MAX_IMAGES = 10  # photos attached from one e-mail; the rest stay in the raw message
 MAX_TEXT = 4000  # cases.actions.MAX_DESCRIPTION
 SPANISH = {"el", "la", "de", "que", "y", "en", "los", "las", "por", "una", "hay", "calle", "gracias", "está"}
 ENGLISH = {"the", "and", "is", "there", "a", "of", "on", "in", "my", "street", "thanks", "please"}
@@ -90,6 +88,8 @@ def process(message_id, *, release_by=None):
             # A failure takes back a half-made case or comment, and the photo files it stored.
             with removed_on_error(), transaction.atomic():
                 PROCESSORS.get(message.channel, _process_email)(message, force=release_by is not None)
+        except media.FetchLater as error:  # nothing was made: the message waits for its files
+            media.fetch_later(message, str(error))
         except ValidationError as error:
             _quarantine_failed(message, "; ".join(error.messages))
         except Exception as error:  # a bug or a broken message we did not foresee: keep it, say why
@@ -130,7 +130,7 @@ def _process_email(message, force):
     reason = loops.automated_reason(parsed, message.envelope_sender)
     if reason and not force:
         return _finish(message, Status.IGNORED_AUTOMATED, reason)
-    images, kept = _split_parts(parsed)
+    images, kept = media.split_parts(parsed.parts)
     message.attachments = kept
     conversation, case = threading.find_thread(parsed, message.recipients)
     text = parsed.text or parsed.full_text
@@ -163,30 +163,6 @@ def _describe(message, parsed):
     message.text = parsed.text
 
 
-def _split_parts(parsed):
-    """Images that pass the attachment checks go onto the case; every other part is listed (and kept
-    in the raw message)."""
-    images, kept = [], []
-    for part in parsed.parts:
-        entry = {"name": part.name, "content_type": part.content_type, "size": len(part.data)}
-        # Inline ones too: phones put a photo taken for the report inline. A signature's logo comes
-        # along, but attached privately (below) it is only staff who see it.
-        if part.content_type.startswith("image/") and len(images) >= MAX_IMAGES:
-            entry["outcome"] = f"kept in the raw message: at most {MAX_IMAGES} photos are attached"
-        elif part.content_type.startswith("image/"):
-            upload = ContentFile(part.data, name=part.name)
-            try:
-                prepare_image(upload)  # checked here so one bad image refuses only itself
-                images.append(upload)
-                entry["outcome"] = "attached"
-            except ValidationError as error:
-                entry["outcome"] = "refused: " + "; ".join(error.messages)
-        else:
-            entry["outcome"] = "kept in the raw message"
-        kept.append(entry)
-    return images, kept
-
-
 def _comment(message, parsed, conversation, case, text, images):
     if not text and not images:
         return _finish(message, Status.IGNORED_AUTOMATED, "Empty reply")
@@ -196,15 +172,8 @@ def _comment(message, parsed, conversation, case, text, images):
         )
     if text:
         case_actions.resident_comment(case, text[:MAX_TEXT])
-    _attach_privately(case, images)
+    media.attach_privately(case, images)
     _link(message, conversation, case)
-
-
-def _attach_privately(case, images):
-    """E-mailed photos are for staff: unlike the portal, nothing told the sender they are published
-    (staff can still publish one). None is needed to file the case."""
-    for image in images:
-        case_actions.attach_file(case, None, image, public=False)
 
 
 def _new_case(message, parsed, text, images):
@@ -217,7 +186,7 @@ def _new_case(message, parsed, text, images):
     def on_created(case):
         conversation.case = case
         conversation.save()
-        _attach_privately(case, images)
+        media.attach_privately(case, images)
 
     case = case_actions.submit_case(
         service=service,

@@ -5,7 +5,9 @@ was posted before. The guided SMS conversation (services by number, location, co
 offered on these channels later by sharing the SMS flow; today the first message's text is the case.
 """
 
+import dataclasses
 import json
+import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -21,6 +23,7 @@ from django.utils.translation import gettext as _
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.models import Case, Channel
 from civicdesk.cases.workflow import ACTIVE
+from civicdesk.lib import locks
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.notify.outbox import start_delivery
 from civicdesk.residents.directory import normalise
@@ -32,6 +35,7 @@ from civicdesk.residents.models import (
     ResidentEventKind,
 )
 
+from . import media
 from .actions import guess_language
 from .models import Conversation, InboundMessage
 from .services import suggest_service, triage_service
@@ -46,6 +50,10 @@ CASE_NUMBER = re.compile(r"(?<![\d-])(\d{2}-\d{6})(?![\d-])")
 MAX_TEXT = 4000
 # WhatsApp delivery statuses in the order they happen; a late "delivered" never undoes "read".
 STATUS_ORDER = {"sent": 1, "delivered": 2, "read": 3, "failed": 4}
+# Meta's "re-engagement message" error: free text refused because the 24-hour window has closed
+# by Meta's clock (ours can be a little off, or the resident's last message never reached us). The
+# send call may return it, or accept the text and report it later in a "failed" status callback.
+REENGAGEMENT_ERROR = "131047"
 
 
 @dataclass
@@ -60,8 +68,10 @@ class Incoming:
     latitude: float | None = None
     longitude: float | None = None
     place: str = ""
-    unsupported: str = ""  # a message type that is not read yet (a photo, a voice note...)
+    unsupported: str = ""  # a message type that is not read yet (a contact card, a reaction...)
     sent_at: datetime | None = None  # when the resident sent it, as the provider says
+    # media.Remote: the photos and other files it carries, at the provider
+    files: list = dataclasses.field(default_factory=list)
 
 
 # ---------------------------------------------------------------- reading each channel
@@ -80,9 +90,19 @@ def read_whatsapp(data):
         incoming.latitude, incoming.longitude = place.get("latitude"), place.get("longitude")
         incoming.place = place.get("address") or place.get("name") or ""
         incoming.text = incoming.place
+    elif kind in WHATSAPP_MEDIA:
+        item = message.get(kind) or {}
+        incoming.text = str(item.get("caption") or "")
+        content_type = str(item.get("mime_type") or "").split(";")[0].strip()
+        name = item.get("filename") or kind + (mimetypes.guess_extension(content_type) or "")
+        incoming.files = [media.Remote(str(item.get("id", "")), content_type, str(name)[:100])]
     else:
         incoming.unsupported = kind or "unknown"
     return incoming
+
+
+# WhatsApp message types that carry a file (fetched by its media id) and perhaps a caption.
+WHATSAPP_MEDIA = ("image", "document", "video", "audio", "sticker")
 
 
 def read_telegram(data):
@@ -133,16 +153,25 @@ def process_messaging(message, force=False):
     if incoming.unsupported and not incoming.text:
         reason = f"A {incoming.unsupported} message: only text is read on this channel yet."
         return _finish(message, Status.QUARANTINED, reason)
-    if not incoming.text.strip():
+    if not incoming.text.strip() and not incoming.files:
         return _finish(message, Status.IGNORED_AUTOMATED, "Empty message")
+    # Two messages from one resident in two workers at once: the second waits for the first's
+    # conversation and case (else each would open its own case).
+    locks.hold(message.channel, incoming.address)
+    # Before anything is made: a fetch that must wait takes the message back whole.
+    photos, message.attachments = media.fetch_all(
+        message, incoming.files, media.fetch_whatsapp, media.last_attempt(message)
+    )
     remember_contact(message.channel, incoming)
     if incoming.kind == "post":
         return _post(message, incoming)
     conversation = _open_conversation(message.channel, incoming.address)
     if conversation is not None:
-        case_actions.resident_comment(conversation.case, incoming.text[:MAX_TEXT])
+        if incoming.text.strip():
+            case_actions.resident_comment(conversation.case, incoming.text[:MAX_TEXT])
+        media.attach_privately(conversation.case, photos)
         return _link(message, conversation, conversation.case, incoming)
-    return _new_case(message, incoming)
+    return _new_case(message, incoming, photos=photos)
 
 
 def _open_conversation(channel, address):
@@ -184,7 +213,7 @@ def _post_text(incoming):
     return f"{incoming.text}\n\n{incoming.link}".strip() if incoming.link else incoming.text
 
 
-def _new_case(message, incoming, conversation=True):
+def _new_case(message, incoming, conversation=True, photos=()):
     text = _post_text(incoming) if incoming.kind == "post" else incoming.text
     service = suggest_service(text).service or triage_service()
     language = incoming.language if incoming.language in ("en", "es") else _guess_language(text)
@@ -194,6 +223,7 @@ def _new_case(message, incoming, conversation=True):
         if conversation:
             thread.case = case
             thread.save()
+        media.attach_privately(case, photos)
 
     case = case_actions.submit_case(
         service=service,
@@ -349,18 +379,46 @@ def whatsapp_window_open(conversation, now=None):
 
 
 def record_whatsapp_status(status):
-    """A status callback on a message we sent: keep the furthest one reached (and failures)."""
+    """A status callback on a message we sent: keep the furthest one reached (and failures). Free
+    text that Meta refused because its window had closed (131047) goes again as the template."""
     provider_id, value = str(status.get("id", "")), str(status.get("status", ""))
     if not provider_id or value not in STATUS_ORDER:
         return 0
     sent = OutboxMessage.objects.filter(channel=WHATSAPP, provider_id=provider_id).first()
-    if sent is None or STATUS_ORDER.get(sent.provider_status, 0) >= STATUS_ORDER[value]:
+    if sent is None:
         return 0
     fields = {"provider_status": value}
     if value == "failed":
         errors = status.get("errors") or [{}]
         fields["last_error"] = f"WhatsApp: {errors[0].get('code', '')} {errors[0].get('title', '')}".strip()
-    return OutboxMessage.objects.filter(pk=sent.pk).update(**fields)
+    earlier = [name for name, order in STATUS_ORDER.items() if order < STATUS_ORDER[value]]
+    with transaction.atomic():
+        # Conditional, so a callback Meta repeats (or two at once) changes the row, and resends, once.
+        changed = OutboxMessage.objects.filter(Q(provider_status__in=["", *earlier]), pk=sent.pk).update(
+            **fields
+        )
+        if changed and value == "failed" and not sent.as_template and _window_closed(status):
+            _queue_as_template(sent)
+    return changed
+
+
+def _window_closed(status):
+    return any(str(error.get("code")) == REENGAGEMENT_ERROR for error in status.get("errors") or [])
+
+
+def _queue_as_template(refused):
+    """The same message again, marked to go as the approved template (the case number, "write back"):
+    the resident still hears that there is news; the words wait on the tracking page."""
+    message = OutboxMessage.objects.create(
+        channel=refused.channel,
+        kind=refused.kind,
+        case_id=refused.case_id,
+        recipient=refused.recipient,
+        language=refused.language,
+        body=refused.body,
+        as_template=True,
+    )
+    start_delivery(message.pk)
 
 
 def check_social_payload(data):

@@ -85,6 +85,8 @@ class InboundMessage(models.Model):
     )
     # A social post's link (generic social webhook): a later post with the same link joins its case.
     link = models.URLField(_("link"), max_length=500, blank=True)
+    # Times its processing waited for files to be fetched from the provider (MMS, WhatsApp media).
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     released_by = models.ForeignKey(

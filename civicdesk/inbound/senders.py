@@ -11,7 +11,7 @@ from django.conf import settings
 from civicdesk.notify.delivery import Undeliverable
 from civicdesk.notify.models import OutboxMessage
 
-from .messaging import WHATSAPP, whatsapp_window_open
+from .messaging import REENGAGEMENT_ERROR, WHATSAPP, whatsapp_window_open
 from .models import Conversation
 
 TIMEOUT = 10  # seconds
@@ -38,21 +38,17 @@ def post_json(url, payload, headers=None):
         return {}
 
 
-def _keep_provider_id(message, provider_id):
+def _keep_provider_id(message, provider_id, **fields):
     if provider_id:
-        OutboxMessage.objects.filter(pk=message.pk).update(
-            provider_id=str(provider_id)[:128], provider_status="sent"
-        )
+        fields.update(provider_id=str(provider_id)[:128], provider_status="sent")
+    if fields:
+        OutboxMessage.objects.filter(pk=message.pk).update(**fields)
 
 
-# Meta's "re-engagement message" error: free text refused because the 24-hour window has closed
-# by Meta's clock (ours can be a little off, or the resident's last message never reached us).
-REENGAGEMENT_ERROR = "131047"
-
-
-def whatsapp_payload(message, now=None, force_template=False):
+def whatsapp_payload(message, now=None):
     """Free text inside the 24-hour window; outside it only the approved template, with the case
-    number as its one body parameter."""
+    number as its one body parameter. A message marked `as_template` goes as the template anyway
+    (Meta said the window had closed)."""
     conversation = (
         Conversation.objects.filter(channel=WHATSAPP, address=message.recipient, case=message.case_id)
         .order_by("-last_inbound_at")
@@ -63,7 +59,7 @@ def whatsapp_payload(message, now=None, force_template=False):
         "recipient_type": "individual",
         "to": message.recipient.lstrip("+"),
     }
-    if not force_template and whatsapp_window_open(conversation, now):
+    if not message.as_template and whatsapp_window_open(conversation, now):
         return base | {"type": "text", "text": {"preview_url": False, "body": message.body}}
     if not settings.WHATSAPP_TEMPLATE_NAME:
         raise Undeliverable("Outside WhatsApp's 24-hour window and no WHATSAPP_TEMPLATE_NAME is set.")
@@ -88,8 +84,12 @@ def send_whatsapp(message):
     except Undeliverable as error:
         if payload["type"] != "text" or REENGAGEMENT_ERROR not in str(error):
             raise
-        answer = post_json(url, whatsapp_payload(message, force_template=True), headers)
-    _keep_provider_id(message, ((answer.get("messages") or [{}])[0]).get("id"))
+        message.as_template = True
+        payload = whatsapp_payload(message)
+        answer = post_json(url, payload, headers)
+    # Kept so the staff case page can say the resident got the template, not the words.
+    sent_as_template = payload["type"] == "template"
+    _keep_provider_id(message, ((answer.get("messages") or [{}])[0]).get("id"), as_template=sent_as_template)
 
 
 def send_telegram(message):

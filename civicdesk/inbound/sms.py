@@ -3,6 +3,7 @@
 a service picked by number, a place or "skip", then the case number. Every answer goes out through
 the outbox as an SMS, in the resident's language (English or Spanish, told by their words)."""
 
+import mimetypes
 import re
 from datetime import timedelta
 from urllib.parse import parse_qs
@@ -14,11 +15,13 @@ from django.utils.translation import gettext as _
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases import catalogue, disclosure
 from civicdesk.cases.models import Case, Channel
+from civicdesk.lib import locks
 from civicdesk.lib.phones import e164
 from civicdesk.notify import outbox
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.residents import consent
 
+from . import media, twilio
 from .models import Conversation
 from .services import rank_services, triage_service
 
@@ -56,14 +59,33 @@ def language_of(text, keyword_words=()):
     return "es" if spanish > sum(word in ENGLISH_TEXT for word in words) else "en"
 
 
+def mms_files(form):
+    """An MMS's files (NumMedia, MediaUrlN, MediaContentTypeN): only their address at Twilio."""
+    try:
+        count = min(int(form.get("NumMedia") or 0), 10)  # Twilio allows 10 per message
+    except ValueError:
+        count = 0
+    files = []
+    for n in range(count):
+        content_type = form.get(f"MediaContentType{n}", "")
+        extension = mimetypes.guess_extension(content_type) or ""
+        files.append(media.Remote(form.get(f"MediaUrl{n}", ""), content_type, f"mms-{n}{extension}"))
+    return files
+
+
 def process_sms(message):
     """Returns (conversation or None, case or None, reason): what the message became."""
     form = form_of(message)
     phone = e164(form.get("From", ""), settings.PHONE_REGION)
     text = form.get("Body", "").strip()
     message.sender, message.text = phone[:320], text
+    files = mms_files(form)
+    message.attachments = [media.listed(file, "fetched when the case is made") for file in files]
     words = re.findall(r"[\wÁÉÍÓÚáéíóúñÑ-]+", text.upper())
     keyword = words[0] if len(words) == 1 else ""
+    # Two texts from one number in two workers at once: the second waits for the first's
+    # conversation (else each would start its own, and make its own case).
+    locks.hold(Channel.SMS, phone)
     conversation = _open_conversation(phone)
     if keyword in STOP_WORDS:
         return _stop(phone, conversation)
@@ -80,7 +102,7 @@ def process_sms(message):
     if words and words[0] in STATUS_WORDS:
         _status(phone, words, language_of(text, words))
         return None, None, "STATUS"
-    return _dialogue(phone, text, conversation)
+    return _dialogue(phone, text, conversation, message)
 
 
 def reply(phone, language, render, about, kind=KIND, **context):
@@ -122,17 +144,19 @@ def _status(phone, words, language):
         reply(phone, language, _status_text, case, case=case)
 
 
-def _dialogue(phone, text, conversation):
+def _dialogue(phone, text, conversation, message):
     if conversation is None:
-        return _begin(phone, text)
+        return _begin(phone, text, bool(message.attachments))
+    if not text and message.attachments:
+        return conversation, None, ""  # a photo with no words answers no question: kept for the case
     language = conversation.language
     if conversation.step == Step.SERVICE:
         return _pick_service(phone, text, conversation, language)
-    return _finish_location(phone, text, conversation, language)
+    return _finish_location(phone, text, conversation, language, message)
 
 
-def _begin(phone, text):
-    if not text:
+def _begin(phone, text, with_files):
+    if not text and not with_files:
         return None, None, "Empty message"
     language = language_of(text)
     conversation = Conversation.objects.create(
@@ -162,10 +186,11 @@ def _pick_service(phone, text, conversation, language):
     return conversation, None, ""
 
 
-def _finish_location(phone, text, conversation, language):
+def _finish_location(phone, text, conversation, language, message):
     skipped = text.strip().upper().rstrip(".") in SKIP_WORDS
     answers = conversation.answers
     service = (catalogue.service(answers["service"]) if answers.get("service") else None) or triage_service()
+    photos = _fetch_files(conversation, message)  # first: a fetch that must wait leaves nothing made
     case = case_actions.submit_case(
         service=service,
         description=answers.get("description", ""),
@@ -174,6 +199,7 @@ def _finish_location(phone, text, conversation, language):
         reporter_phone=phone,
         language=language,
     )
+    media.attach_privately(case, photos)
     _save(conversation, step="", answers={}, case=case)
     # The dialogue's earlier texts belong to the case's thread too (staff read it on the case page).
     conversation.messages.filter(case__isnull=True).update(case=case)
@@ -182,6 +208,21 @@ def _finish_location(phone, text, conversation, language):
     ).update(case=case)
     reply(phone, language, confirmation_text, case, case=case)
     return conversation, case, ""
+
+
+def _fetch_files(conversation, message):
+    """The files texted during the dialogue, this message's too: the photos that go onto the case.
+    Each message's listing says what became of its files."""
+    earlier = conversation.messages.filter(case__isnull=True).exclude(pk=message.pk).order_by("received_at")
+    give_up, photos = media.last_attempt(message), []
+    for each in [*earlier, message]:
+        files = mms_files(form_of(each))
+        if files:
+            images, each.attachments = media.fetch_all(each, files, twilio.fetch_recording, give_up)
+            photos += images
+            if each is not message:
+                each.save(update_fields=["attachments"])
+    return photos
 
 
 def _save(conversation, **fields):

@@ -15,6 +15,8 @@ from twilio.request_validator import RequestValidator
 from civicdesk.notify.delivery import Undeliverable
 from civicdesk.notify.models import OutboxMessage
 
+from . import media
+
 
 def public_url(request):
     """The URL Twilio called, which is what it signed: TWILIO_WEBHOOK_BASE (default SITE_URL) and the
@@ -81,11 +83,10 @@ def record_status(sid, status, error_code=""):
 
 
 def fetch_recording(url):
-    """The recording's audio (WAV) from Twilio, with the account's Basic auth (recordings can be
-    protected). Only from TWILIO_API_BASE: the URL comes from a POST and must not make us fetch
-    anything else."""
+    """A recording's audio (WAV) or an MMS's file from Twilio, with the account's Basic auth (media
+    can be protected). Only from TWILIO_API_BASE: the URL comes from a POST and must not make us
+    fetch anything else. Returns (bytes, content type)."""
     if not url.startswith(settings.TWILIO_API_BASE + "/"):
-        raise ValueError("The recording is not on the configured Twilio API.")
-    request = urllib.request.Request(url, headers={"Authorization": _auth_header()})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=settings.TWILIO_TIMEOUT) as response:  # noqa: S310
-        return response.read(), response.headers.get_content_type()
+        raise ValueError("The file is not on the configured Twilio API.")
+    auth = {"Authorization": _auth_header()}
+    return media.get(url, auth, settings.INBOUND_MAX_BYTES, settings.TWILIO_TIMEOUT)

@@ -91,6 +91,9 @@ class OutboxMessage(models.Model):
     # callbacks reported (queued, sent, delivered, read, undelivered, failed).
     provider_id = models.CharField(_("provider id"), max_length=128, blank=True)
     provider_status = models.CharField(_("provider status"), max_length=20, blank=True)
+    # WhatsApp outside its 24-hour window (decision 49): the approved template went instead of the
+    # body (set when it is sent, or beforehand on the copy queued after Meta refused the free text).
+    as_template = models.BooleanField(_("sent as the approved template"), default=False)
 
     objects = OutboxQuerySet.as_manager()
 

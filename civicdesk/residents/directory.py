@@ -70,7 +70,8 @@ def resident_for(*, email=None, phone=None, account=None, name="", language="", 
     (two records of one person are for staff to merge, not for a lookup to guess).
 
     Safe against a concurrent call for the same person: the unique (kind, value) and account
-    constraints refuse the second insert, and the lookup then finds the first one's resident.
+    constraints refuse the second insert, and the lookup then finds the first one's resident. Safe
+    against a concurrent merge: see `_locked_current`.
     """
     points = _wanted_points(email, phone, account)
     if not points and account is None:
@@ -98,6 +99,7 @@ def _complete(resident, points, account, name, language, source):
         )
         new = points  # all of them: one already taken means another request won, and we retry
     else:
+        resident = _locked_current(resident)
         if account is not None and resident.account_id is None and _proves(account, resident):
             resident.account = account
             resident.updated_at = timezone.now()
@@ -107,6 +109,16 @@ def _complete(resident, points, account, name, language, source):
     ContactPoint.objects.bulk_create(
         ContactPoint(resident=resident, kind=kind, value=value, source=source[:64]) for kind, value in new
     )
+    return resident
+
+
+def _locked_current(resident):
+    """The resident found, locked until the transaction ends, or the one it was merged into since
+    the lookup (the merge moved its contact points there): what we add follows the merge. A merge
+    starting now waits for our lock (it locks both residents), then moves what we added too."""
+    resident = Resident.objects.select_for_update().get(pk=resident.pk)
+    while resident.merged_into_id:
+        resident = Resident.objects.select_for_update().get(pk=resident.merged_into_id)
     return resident
 
 

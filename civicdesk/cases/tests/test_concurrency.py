@@ -5,55 +5,16 @@ Needs PostgreSQL: the actions rely on row locks (SELECT ... FOR UPDATE), which S
 """
 
 import threading
-import time
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from civicdesk.cases import actions
 from civicdesk.cases.actions import StaleCase
 from civicdesk.cases.models import Case, CaseEvent, EventKind
+from civicdesk.test import run_together, wait_for_a_lock_waiter
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_together(*calls):
-    """Run each call in its own thread (so its own connection), all released at the same instant."""
-    barrier = threading.Barrier(len(calls))
-    results = [None] * len(calls)
-
-    def worker(index, call):
-        try:
-            barrier.wait(timeout=10)
-            results[index] = call()
-        except Exception as error:  # noqa: BLE001 - the test inspects what each side got
-            results[index] = error
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i, c), name=f"actor-{i}") for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(t.is_alive() for t in threads), "deadlock: an action never finished"
-    return results
-
-
-def wait_for_a_lock_waiter(polls=500):
-    """Poll pg_stat_activity (from the lock holder's own connection) until a session waits on a lock."""
-    with connection.cursor() as cursor:
-        for _ in range(polls):
-            cursor.execute("SELECT pg_stat_clear_snapshot()")  # else the view is frozen for the transaction
-            cursor.execute(
-                "SELECT count(*) FROM pg_stat_activity "
-                "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-            )
-            if cursor.fetchone()[0]:
-                return True
-            time.sleep(0.01)
-    return False
 
 
 def new_case(cast):

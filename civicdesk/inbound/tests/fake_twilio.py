@@ -24,6 +24,7 @@ class FakeTwilio:
             self.port = probe.getsockname()[1]
         self.requests = []  # (method, path, headers, body)
         self.status = 201
+        self.files = {}  # GET path -> (status, body, content type, extra headers): MMS media
         self.sent = 0
         self.server = None
 
@@ -44,10 +45,12 @@ class FakeTwilio:
 
             def do_GET(self):  # noqa: N802
                 fake.requests.append(("GET", self.path, self.headers, b""))
-                self._answer(200, AUDIO, "audio/x-wav")
+                self._answer(*fake.files.get(self.path, (200, AUDIO, "audio/x-wav")))
 
-            def _answer(self, status, body, content_type):
+            def _answer(self, status, body, content_type, headers=None):
                 self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()

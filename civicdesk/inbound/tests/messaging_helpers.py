@@ -27,6 +27,8 @@ class Provider:
             self.port = probe.getsockname()[1]
         self.requests, self.status, self.answer = [], 200, {}
         self.queued = []  # (status, answer) for the next requests, before the default
+        self.files = {}  # GET path -> (status, body, content type): media served
+        self.fetches = []  # GET requests: (path, headers)
         provider = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -44,6 +46,15 @@ class Provider:
                 self.send_header("Content-Length", str(len(answer)))
                 self.end_headers()
                 self.wfile.write(answer)
+
+            def do_GET(self):  # noqa: N802 - http.server's hook name
+                provider.fetches.append((self.path, dict(self.headers)))
+                status, body, content_type = provider.files.get(self.path, (404, b"{}", "application/json"))
+                self.send_response(status)
+                self.send_header("Content-Type", content_type)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
 
             def log_message(self, *args):
                 pass
@@ -134,3 +145,14 @@ def post_social(client, data, secret=SOCIAL_SECRET, timestamp=None, signature=No
     headers = {"X-CivicDesk-Timestamp": timestamp}
     headers["X-CivicDesk-Signature"] = sign(secret, timestamp, raw) if signature is None else signature
     return client.post(reverse("inbound-social"), raw, content_type="application/json", headers=headers)
+
+
+def image_bytes(kind="JPEG", size=(8, 6), color=(200, 40, 40)):
+    """A real, small image file (Pillow encodes it), as a phone would send one."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", size, color).save(out, kind)
+    return out.getvalue()

@@ -16,6 +16,7 @@ from civicdesk.notify.models import OutboxMessage
 from civicdesk.residents.models import ContactPoint
 
 from .fake_twilio import ACCOUNT, FROM, PUBLIC, TOKEN, post_signed
+from .messaging_helpers import image_bytes
 
 PHONE = "+16175550123"
 
@@ -25,8 +26,9 @@ def texting(client, fake_twilio, django_capture_on_commit_callbacks):
     """text("body") posts one signed SMS from PHONE and runs what it causes (worker, outbox)."""
     counter = iter(range(1, 100000))
 
-    def text(body, phone=PHONE, sid=None):
+    def text(body, phone=PHONE, sid=None, **extra):
         params = {"MessageSid": sid or f"SM{next(counter):032d}", "From": phone, "To": FROM, "Body": body}
+        params.update(extra)
         with django_capture_on_commit_callbacks(execute=True):
             response = post_signed(client, "inbound-sms", params)
         assert response.status_code == 200
@@ -281,3 +283,83 @@ def test_a_staff_reply_by_sms_is_withheld_from_a_resident_who_asked_not_to_be_co
     assert len(fake_twilio.bodies_to(PHONE)) == sent_before
     withheld = OutboxMessage.objects.get(case=case, kind="reply")
     assert (withheld.channel, withheld.status) == ("sms", "cancelled")
+
+
+# ---------------------------------------------------------------- MMS: photos texted during the dialogue
+
+
+def mms(fake_twilio, *files):
+    """Serve each (bytes, content type) as Twilio's Media resource; the webhook's media fields."""
+    fields = {"NumMedia": str(len(files))}
+    for n, (data, content_type) in enumerate(files):
+        path = f"/2010-04-01/Accounts/{ACCOUNT}/Messages/MM{len(fake_twilio.files)}/Media/ME{n}"
+        fake_twilio.files[path] = (200, data, content_type)
+        fields |= {f"MediaUrl{n}": fake_twilio.base + path, f"MediaContentType{n}": content_type}
+    return fields
+
+
+def media_fetches(fake_twilio):
+    return [(path, headers) for method, path, headers, _body in fake_twilio.requests if method == "GET"]
+
+
+def test_photos_texted_during_the_dialogue_are_attached_privately_to_the_case(texting, services, fake_twilio):
+    texting("The street light is dark", **mms(fake_twilio, (image_bytes(), "image/jpeg")))
+    assert not media_fetches(fake_twilio)  # fetched once the case is made, not before
+    texting("1")
+    texting("", **mms(fake_twilio, (image_bytes("PNG"), "image/png"), (b"BEGIN:VCARD", "text/vcard")))
+    assert Conversation.objects.get().step == "location"  # a photo alone answers no question
+    texting("12 Elm Street")
+    case = Case.objects.get(channel=Channel.SMS)
+    assert case.address == "12 Elm Street"
+    assert sorted(case.attachments.values_list("content_type", "public")) == [
+        ("image/jpeg", False),
+        ("image/png", False),
+    ]
+    auth = "Basic " + base64.b64encode(f"{ACCOUNT}:{TOKEN}".encode()).decode()
+    fetches = media_fetches(fake_twilio)
+    assert len(fetches) == 3 and all(headers["Authorization"] == auth for _path, headers in fetches)
+    vcard = InboundMessage.objects.get(text="", channel=Channel.SMS).attachments[1]
+    assert (vcard["content_type"], vcard["outcome"], vcard["size"]) == ("text/vcard", "stored", 11)
+
+
+def test_twilio_credentials_do_not_follow_a_redirect_to_storage(texting, services, fake_twilio):
+    from .messaging_helpers import Provider
+
+    storage = Provider()
+    storage.files["/signed/photo.jpg"] = (200, image_bytes(), "image/jpeg")
+    fields = mms(fake_twilio, (b"", "image/jpeg"))
+    path = fields["MediaUrl0"].removeprefix(fake_twilio.base)
+    fake_twilio.files[path] = (307, b"", "text/plain", {"Location": storage.url + "/signed/photo.jpg"})
+    try:
+        texting("Paint on the wall", **fields)
+        texting("0")
+        texting("skip")
+    finally:
+        storage.stop()
+    assert Case.objects.get(channel=Channel.SMS).attachments.count() == 1
+    [(_path, headers)] = storage.fetches
+    assert "Authorization" not in headers
+
+
+def test_a_photo_that_cannot_be_fetched_yet_holds_the_last_answer_back_whole(
+    texting, services, fake_twilio, django_capture_on_commit_callbacks
+):
+    from civicdesk.inbound import actions
+
+    fields = mms(fake_twilio, (image_bytes(), "image/jpeg"))
+    fake_twilio.files[fields["MediaUrl0"].removeprefix(fake_twilio.base)] = (503, b"", "text/plain")
+    texting("Paint on the wall", **fields)
+    texting("0")
+    texting("skip", sid="SMlast")
+    last = InboundMessage.objects.get(key="twilio:SMlast")
+    assert (last.status, last.attempts) == (InboundMessage.Status.RECEIVED, 1)
+    assert not Case.objects.exists()
+    assert Conversation.objects.get().step == "location"  # the answer is taken back, not lost
+    fake_twilio.files[fields["MediaUrl0"].removeprefix(fake_twilio.base)] = (200, image_bytes(), "image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.process(last.pk)  # what the worker's retry runs
+    last.refresh_from_db()
+    assert last.status == InboundMessage.Status.PROCESSED
+    case = Case.objects.get(channel=Channel.SMS)
+    assert case.attachments.count() == 1
+    assert case.number in fake_twilio.bodies_to(PHONE)[-1]

@@ -1,6 +1,7 @@
 """WhatsApp Cloud API: the verify-token handshake, X-Hub-Signature-256, one case per wamid, staff
 replies through the Graph API wire format, the 24-hour window, status callbacks and consent."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -11,11 +12,19 @@ from django.utils import timezone
 
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.models import Case, Channel
+from civicdesk.inbound import actions, media
 from civicdesk.inbound.models import Conversation, InboundMessage
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.residents.models import ContactPoint
 
-from .messaging_helpers import APP_SECRET, Provider, post_whatsapp, whatsapp_body, whatsapp_statuses
+from .messaging_helpers import (
+    APP_SECRET,
+    Provider,
+    image_bytes,
+    post_whatsapp,
+    whatsapp_body,
+    whatsapp_statuses,
+)
 
 NUMBER = "+15551234567"
 
@@ -205,17 +214,134 @@ def test_a_resident_who_asked_not_to_be_contacted_gets_nothing(
     assert OutboxMessage.objects.get(kind="reply").status == OutboxMessage.Status.CANCELLED
 
 
-def test_a_photo_is_kept_in_quarantine_not_lost(client, cast, graph, django_capture_on_commit_callbacks):
-    body = whatsapp_body("wamid.IMG", "")
+def media_message(wamid, kind="image", caption="", media_id="media1", mime_type="image/jpeg", **extra):
+    body = whatsapp_body(wamid, "")
     message = body["entry"][0]["changes"][0]["value"]["messages"][0]
-    message["type"] = "image"
+    message["type"] = kind
     del message["text"]
-    message["image"] = {"id": "media1", "mime_type": "image/jpeg"}
+    message[kind] = {"id": media_id, "mime_type": mime_type, **extra}
+    if caption:
+        message[kind]["caption"] = caption
+    return body
+
+
+def serve_media(graph, media_id, data, content_type):
+    """Graph API: GET /v21.0/<id> gives the file's URL, which serves the bytes (both with the token)."""
+    url = f"{graph.url}/files/{media_id}"
+    info = {"url": url, "mime_type": content_type, "id": media_id}
+    graph.files[f"/v21.0/{media_id}"] = (200, json.dumps(info).encode(), "application/json")
+    graph.files[f"/files/{media_id}"] = (200, data, content_type)
+
+
+def test_a_photo_with_a_caption_is_a_case_with_the_photo_attached_privately(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    serve_media(graph, "media1", image_bytes(), "image/jpeg")
+    body = media_message("wamid.IMG", caption="Graffiti on the library wall")
     deliver(client, django_capture_on_commit_callbacks, body)
+    case = Case.objects.get()
+    assert case.description == "Graffiti on the library wall"
+    photo = case.attachments.get()
+    assert (photo.public, photo.content_type) == (False, "image/jpeg")
+    assert [path for path, _headers in graph.fetches] == ["/v21.0/media1", "/files/media1"]
+    assert all(headers["Authorization"] == "Bearer EAAtoken" for _path, headers in graph.fetches)
     stored = InboundMessage.objects.get(key="wamid.IMG")
-    assert stored.status == InboundMessage.Status.QUARANTINED
-    assert "image" in stored.reason
+    assert stored.status == InboundMessage.Status.PROCESSED
+    assert [entry["outcome"] for entry in stored.attachments] == ["attached"]
+
+
+def test_a_photo_alone_joins_the_open_case_and_a_document_is_stored_and_listed(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    deliver(client, django_capture_on_commit_callbacks, whatsapp_body())
+    case = Case.objects.get()
+    serve_media(graph, "media2", image_bytes("PNG"), "image/png")
+    serve_media(graph, "doc1", b"%PDF-1.4 a permit", "application/pdf")
+    deliver(client, django_capture_on_commit_callbacks, media_message("wamid.IMG2", media_id="media2"))
+    document = media_message("wamid.DOC", "document", media_id="doc1", mime_type="application/pdf")
+    document["entry"][0]["changes"][0]["value"]["messages"][0]["document"]["filename"] = "permit.pdf"
+    deliver(client, django_capture_on_commit_callbacks, document)
+    assert Case.objects.get() == case
+    assert case.attachments.get().content_type == "image/png"
+    assert not case.events.filter(kind="comment").exists()  # a photo alone is no comment
+    listing = InboundMessage.objects.get(key="wamid.DOC").attachments
+    assert [(e["content_type"], e["outcome"], e["size"]) for e in listing] == [
+        ("application/pdf", "stored", 17)
+    ]
+    assert listing[0]["name"].endswith(".pdf")
+
+
+def test_a_fetch_that_fails_waits_and_is_tried_again_losing_nothing(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    graph.files["/v21.0/media1"] = (503, b"{}", "application/json")
+    deliver(client, django_capture_on_commit_callbacks, media_message("wamid.IMG", caption="Broken bench"))
+    stored = InboundMessage.objects.get(key="wamid.IMG")
+    assert stored.status == InboundMessage.Status.RECEIVED
+    assert (stored.attempts, stored.case) == (1, None)
+    assert "attempt 1 of" in stored.reason and "503" in stored.reason
     assert not Case.objects.exists()
+    serve_media(graph, "media1", image_bytes(), "image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.process(stored.pk)  # what the worker's retry runs
+    stored.refresh_from_db()
+    assert stored.status == InboundMessage.Status.PROCESSED
+    assert Case.objects.get().attachments.count() == 1
+
+
+def test_a_file_the_provider_no_longer_has_is_listed_and_the_text_is_taken(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    deliver(client, django_capture_on_commit_callbacks, media_message("wamid.IMG", caption="Broken bench"))
+    case = Case.objects.get()
+    assert not case.attachments.exists()
+    [entry] = InboundMessage.objects.get(key="wamid.IMG").attachments
+    assert entry["outcome"] == "not fetched: the provider answered HTTP 404"
+
+
+def test_after_the_last_attempt_the_message_is_taken_without_the_file(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    graph.files["/v21.0/media1"] = (503, b"{}", "application/json")
+    deliver(client, django_capture_on_commit_callbacks, media_message("wamid.IMG", caption="Broken bench"))
+    stored = InboundMessage.objects.get(key="wamid.IMG")
+    InboundMessage.objects.filter(pk=stored.pk).update(attempts=media.ATTEMPTS - 1)
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.process(stored.pk)
+    stored.refresh_from_db()
+    assert stored.status == InboundMessage.Status.PROCESSED
+    assert Case.objects.get().description == "Broken bench"
+    assert stored.attachments[0]["outcome"].startswith(f"not fetched after {media.ATTEMPTS} attempts")
+
+
+def test_an_image_that_is_not_one_is_refused_and_listed(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    serve_media(graph, "media1", b"not a jpeg at all", "image/jpeg")
+    deliver(client, django_capture_on_commit_callbacks, media_message("wamid.IMG", caption="Broken bench"))
+    assert not Case.objects.get().attachments.exists()
+    [entry] = InboundMessage.objects.get(key="wamid.IMG").attachments
+    assert entry["outcome"].startswith("refused")
+
+
+def test_the_retry_is_queued_to_run_later_on_a_backend_that_can_wait(
+    cast, graph, django_capture_on_commit_callbacks
+):
+    from django.tasks import default_task_backend
+
+    raw = json.dumps(
+        {"message": media_message("wamid.IMG")["entry"][0]["changes"][0]["value"]["messages"][0]}
+    )
+    graph.files["/v21.0/media1"] = (503, b"{}", "application/json")
+    with override_settings(TASKS={"default": {"BACKEND": "django.tasks.backends.dummy.DummyBackend"}}):
+        message = actions.receive("whatsapp", "wamid.IMG", raw.encode())
+        before = timezone.now()
+        default_task_backend.clear()
+        with django_capture_on_commit_callbacks(execute=True):
+            actions.process(message.pk)
+        [queued] = default_task_backend.results
+    assert queued.task.name == "process_message" and queued.args == [message.pk]
+    assert queued.task.run_after >= before + timedelta(seconds=60)
 
 
 def test_it_refuses_a_body_that_is_not_json(client, graph, db):
@@ -261,8 +387,89 @@ def test_when_meta_says_the_window_closed_the_template_goes_instead(
     with django_capture_on_commit_callbacks(execute=True):
         case_actions.reply(case, cast.root, "A crew comes tomorrow.")
     assert [r["json"]["type"] for r in graph.requests[-2:]] == ["text", "template"]
+    assert graph.requests[-1]["json"] == template_request(case)
     reply = OutboxMessage.objects.get(kind="reply")
-    assert (reply.status, reply.provider_id) == ("sent", "wamid.OUT1")
+    assert (reply.status, reply.provider_id, reply.as_template) == ("sent", "wamid.OUT1", True)
+    assert "approved template" in thread_on_the_case_page(client, cast, case)
+
+
+def template_request(case):
+    """The exact Graph API body of the approved template for this case."""
+    return {
+        "messaging_product": "whatsapp",
+        "recipient_type": "individual",
+        "to": NUMBER.lstrip("+"),
+        "type": "template",
+        "template": {
+            "name": "case_update",
+            "language": {"code": "en_US"},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": case.number}]}],
+        },
+    }
+
+
+def thread_on_the_case_page(client, user_cast, case):
+    client.force_login(user_cast.root)
+    page = client.get(reverse("staff-case", args=[case.number])).content.decode()
+    return page[page.index('id="conversation-title"') : page.index('id="timeline-title"')]
+
+
+def reengagement_failure(wamid):
+    """Meta's status callback for a free-text message it refused after accepting it (131047)."""
+    body = whatsapp_statuses((wamid, "failed"))
+    error = {
+        "code": 131047,
+        "title": "Re-engagement message",
+        "message": "Re-engagement message",
+        "error_data": {"details": "Message failed to send because more than 24 hours have passed."},
+    }
+    body["entry"][0]["changes"][0]["value"]["statuses"][0]["errors"] = [error]
+    return body
+
+
+def test_when_meta_reports_the_window_closed_after_accepting_the_text_the_template_follows(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    """Meta usually accepts the text (200, a wamid) and refuses it later, in a status callback."""
+    deliver(client, django_capture_on_commit_callbacks, whatsapp_body())
+    case = Case.objects.get()
+    graph.answer = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.REPLY"}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    assert graph.requests[-1]["json"]["type"] == "text"
+    sent = len(graph.requests)
+    graph.answer = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.OUT2"}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_whatsapp(client, reengagement_failure("wamid.REPLY")).status_code == 200
+    # Meta repeats a callback it is not sure we got: the template goes once.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert post_whatsapp(client, reengagement_failure("wamid.REPLY")).status_code == 200
+    assert len(graph.requests) == sent + 1
+    assert graph.requests[-1]["json"] == template_request(case)
+    refused, template = OutboxMessage.objects.filter(kind="reply").order_by("pk")
+    assert (refused.provider_status, refused.as_template) == ("failed", False)
+    assert "131047" in refused.last_error
+    assert (template.status, template.provider_id, template.as_template) == ("sent", "wamid.OUT2", True)
+    assert template.body == "A crew comes tomorrow."  # the words wait on the tracking page
+    thread = thread_on_the_case_page(client, cast, case)
+    assert "WhatsApp refused it" in thread
+    assert "approved template" in thread
+
+
+def test_a_refused_template_is_not_sent_again(client, cast, graph, django_capture_on_commit_callbacks):
+    start = timezone.now()
+    case = _whatsapp_case(client, cast, django_capture_on_commit_callbacks, start)
+    with (
+        time_machine.travel(start + timedelta(days=2), tick=False),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        graph.answer = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.TEMPLATE"}]}
+        case_actions.reply(case, cast.root, "A crew comes tomorrow.")
+    sent = len(graph.requests)
+    with django_capture_on_commit_callbacks(execute=True):
+        post_whatsapp(client, reengagement_failure("wamid.TEMPLATE"))
+    assert len(graph.requests) == sent
+    assert OutboxMessage.objects.filter(kind="reply").count() == 1
 
 
 def test_another_refusal_is_not_retried(client, cast, graph, django_capture_on_commit_callbacks):

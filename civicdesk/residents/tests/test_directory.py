@@ -121,3 +121,28 @@ def test_an_account_never_takes_over_a_record_through_a_phone_or_an_unverified_a
     victim.refresh_from_db()
     assert victim.account is None
     assert ("phone", "+16175550100") not in points(own)
+
+
+def test_a_contact_point_found_on_a_resident_merged_meanwhile_goes_to_the_merge_target(cast, monkeypatch):
+    """The race: our lookup found the resident, then staff merged it into another before we added
+    the new phone. The phone must follow the merge, not land on the merged (hidden) record."""
+    from civicdesk.residents import actions
+
+    source = directory.resident_for(email="rita@example.org")
+    target = directory.resident_for(email="rita.m@example.org")
+    real_find = directory.find
+
+    def merged_after_the_lookup(**kwargs):
+        found = real_find(**kwargs)
+        if found == source and not Resident.objects.get(pk=source.pk).merged_into_id:
+            actions.merge(cast.erin, source, target)
+        return found
+
+    monkeypatch.setattr(directory, "find", merged_after_the_lookup)
+    assert directory.resident_for(email="rita@example.org", phone="617-555-0100") == target
+    assert ContactPoint.objects.get(value="+16175550100").resident == target
+    assert points(target) == {
+        ("email", "rita.m@example.org"),
+        ("email", "rita@example.org"),
+        ("phone", "+16175550100"),
+    }

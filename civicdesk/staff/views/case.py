@@ -167,10 +167,24 @@ def _conversation_thread(case):
             "kind_label": OUTBOUND_KINDS.get(m.kind, m.kind),
             "status_label": m.get_status_display(),
             "text": m.body if m.channel == "sms" else "",
+            "note": _whatsapp_note(m),
         }
         for m in _outbound(case).order_by("created_at")
     ]
     return sorted(inbound + outbound, key=lambda entry: entry["at"])
+
+
+def _whatsapp_note(message):
+    """What the resident got on WhatsApp when it was not the words staff wrote (decision 49)."""
+    if message.as_template:
+        return _(
+            "Sent as WhatsApp's approved template: the case number and a request to write back. "
+            "The words are on the resident's case page."
+        )
+    if message.channel == "whatsapp" and message.provider_status == "failed":
+        error = message.last_error.removeprefix("WhatsApp: ")
+        return _("WhatsApp refused it (%(error)s).") % {"error": error}
+    return ""
 
 
 def _outbound(case):
