@@ -81,7 +81,7 @@ ORDINAL_WORDS = _words(
 SPANISH_ORDINALS = _words("primer segund tercer cuart quint sext septim octav noven decim")
 ORDINALS = {word: str(n) for n, word in enumerate(ORDINAL_WORDS, start=1)}
 ORDINALS |= {f"{stem}{end}": str(n) for n, stem in enumerate(SPANISH_ORDINALS, 1) for end in ("a", "o", "")}
-ORDINAL_NUMBER = re.compile(r"^(\d+)(?:st|nd|rd|th|d|a|o)$")
+ORDINAL_NUMBER = re.compile(r"^(\d+)(?:st|nd|rd|th|d|a|o|ra|ro|er|era|do|da|to|ta|mo|ma|vo|va|no|na)$")
 FILLER = frozenset(_words("de del la las los el of the"))
 UNIT_WORDS = frozenset(
     _words(
