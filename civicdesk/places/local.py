@@ -40,12 +40,12 @@ class StreetIndex:
 
     def __init__(self, rows):
         self.by_core = defaultdict(dict)
-        self.cities = set()
+        self.cities = defaultdict(set)  # compact(name) -> the names as stored
         for key, city in rows:
             street, _rest = street_of(key.split())
             self.by_core[street.core][key] = street
             if city:
-                self.cities.add(fold(city))
+                self.cities[compact(city)].add(city)
         self.cores = list(self.by_core)
 
     @classmethod
@@ -53,10 +53,12 @@ class StreetIndex:
         return cls(AddressPoint.objects.values_list("street_key", "city").distinct().order_by())
 
     def city_in(self, text):
-        """The stored city `text` names ("riverton ma 02134" names riverton), or ""."""
+        """The stored city `text` names ("riverton ma 02134" names Riverton): its compact name, or ""."""
         if not text or not self.cities:
             return ""
-        found = process.extractOne(text, self.cities, scorer=fuzz.partial_ratio, score_cutoff=90)
+        found = process.extractOne(
+            compact(text), list(self.cities), scorer=fuzz.partial_ratio, score_cutoff=90
+        )
         return found[0] if found else ""
 
     def streets(self, wanted, limit=STREETS_PER_NAME):
@@ -97,18 +99,25 @@ def invalidate():
     _index.clear()
 
 
+def compact(city):
+    """A city's name for comparing: folded, letters and digits only ("Town 03" and "town03" agree)."""
+    return "".join(c for c in fold(city) if c.isalnum())
+
+
 def match(text, limit):
     query = parse(text)
     index = street_index()
     if query is None or not index.cores:
         return ranked(text, [], limit)
     query = dataclasses.replace(query, city=index.city_in(query.city))
-    if query.cross is not None:
-        return ranked(text, _corners(query, index), limit)
-    streets = _closest(index.streets(query.street))
-    if not query.number:
-        return ranked(text, _streets(query, streets), limit)
-    return ranked(text, _addresses(query, streets), limit)
+    find = _corners if query.cross is not None else _addresses if query.number else _streets
+    # A named town is searched first (fewer rows); only when it has nothing, every town.
+    places = (
+        find(query, index, AddressPoint.objects.filter(city__in=index.cities[query.city]))
+        if query.city
+        else []
+    )
+    return ranked(text, places or find(query, index, AddressPoint.objects.all()), limit)
 
 
 def _closest(streets):
@@ -116,23 +125,20 @@ def _closest(streets):
     return dict(hit for hit in streets if hit[1] >= streets[0][1] - 0.15) if streets else {}
 
 
-def _addresses(query, streets):
-    house = house_value(query.number)
+def _addresses(query, index, points):
+    streets, house = _closest(index.streets(query.street)), house_value(query.number)
     if not streets or house is None:
         return []
-    rows = AddressPoint.objects.filter(
-        street_key__in=streets, house__range=(house - NUMBER_WINDOW, house + NUMBER_WINDOW)
-    ).values_list(*FIELDS)
-    on_street = defaultdict(list)
-    for row in rows:
-        on_street[row[3], row[4]].append(row)
-    places = []
-    for (key, _city), points in on_street.items():
-        exact = [p for p in points if house_value(p[0]) == house]
-        if exact:
-            places += [_place(query, p, streets[key] * _number_fit(query, p)) for p in exact]
-        else:  # same parity first: the same side of the street
-            other = min(points, key=lambda p: _along(p, house))
+    exact = list(points.filter(street_key__in=streets, house=house).values_list(*FIELDS))
+    places = [_place(query, p, streets[p[3]] * _number_fit(query, p)) for p in exact]
+    missing = set(streets) - {p[3] for p in exact}
+    if missing:  # the number is not on that street: its nearest one, on the same side first
+        on_street = defaultdict(list)
+        window = (house - NUMBER_WINDOW, house + NUMBER_WINDOW)
+        for row in points.filter(street_key__in=missing, house__range=window).values_list(*FIELDS):
+            on_street[row[3], row[4]].append(row)
+        for (key, _city), rows in on_street.items():
+            other = min(rows, key=lambda p: _along(p, house))
             places.append(_place(query, other, streets[key] * OTHER_NUMBER, kind=STREET))
     return _one_per_address(places)
 
@@ -154,7 +160,7 @@ def _number_fit(query, point):
 
 def _city_fit(query, city, postcode):
     fit = 1.0
-    if query.city and city and fold(city) != query.city:
+    if query.city and city and compact(city) != query.city:
         fit *= 0.8  # another town was named
     if query.postcode and postcode and postcode.split("-")[0] != query.postcode.split("-")[0]:
         fit *= 0.9
@@ -188,10 +194,10 @@ def _one_per_address(places):
     return list(best.values())
 
 
-def _points_of(keys):
+def _points_of(points, keys):
     """{(street_key, city): [(street, latitude, longitude, house)]} for whole streets."""
     found = defaultdict(list)
-    rows = AddressPoint.objects.filter(street_key__in=keys).values_list(
+    rows = points.filter(street_key__in=keys).values_list(
         "street_key", "city", "street", "latitude", "longitude", "house"
     )
     for key, city, *rest in rows:
@@ -199,19 +205,19 @@ def _points_of(keys):
     return found
 
 
-def _streets(query, streets):
+def _streets(query, index, points):
     """A street named without a number: its middle point, in each town it runs through."""
-    places = []
-    for (key, city), points in _points_of(streets).items():
-        middle = sorted(points, key=lambda p: (p[3] or 0, p[1], p[2]))[len(points) // 2]
+    places, streets = [], _closest(index.streets(query.street))
+    for (key, city), on_street in _points_of(points, streets).items():
+        middle = sorted(on_street, key=lambda p: (p[3] or 0, p[1], p[2]))[len(on_street) // 2]
         row = ("", "", middle[0], key, city, "", middle[1], middle[2])
         places.append(_place(query, row, streets[key] * 0.9, kind=STREET))
     return places
 
 
-def _corners(query, index):
+def _corners(query, index, points):
     one, two = _closest(index.streets(query.street)), _closest(index.streets(query.cross))
-    points = _points_of(set(one) | set(two))
+    points = _points_of(points, one.keys() | two.keys())
     places = []
     for (key1, city1), (key2, city2) in product(points, points):
         if key1 not in one or key2 not in two or key1 == key2 or city1 != city2:

@@ -103,8 +103,13 @@ def test_a_directional_left_out_is_ambiguous_between_the_two_streets(town):
 
 def test_a_named_town_settles_it(town):
     found = match("12 Main St, Lakeside MA")
-    assert not found.ambiguous and found.best.city == "Lakeside"
-    assert found.places[1].confidence < found.places[0].confidence
+    assert [place.label for place in found.places] == ["12 Main St, Lakeside"] and found.best.confidence == 1.0
+    assert match("12 main st, LAKE SIDE").best.city == "Lakeside"
+
+
+def test_a_town_without_the_street_is_looked_past_with_less_confidence(town):
+    place = best("Calle Mayor 12, Lakeside")
+    assert (place.label, place.confidence) == ("12 Calle Mayor, Riverton", 0.8)
 
 
 def test_a_number_that_is_not_on_the_street_offers_the_nearest_on_the_same_side(town):
