@@ -103,7 +103,9 @@ def test_a_directional_left_out_is_ambiguous_between_the_two_streets(town):
 
 def test_a_named_town_settles_it(town):
     found = match("12 Main St, Lakeside MA")
-    assert [place.label for place in found.places] == ["12 Main St, Lakeside"] and found.best.confidence == 1.0
+    assert [place.label for place in found.places] == [
+        "12 Main St, Lakeside"
+    ] and found.best.confidence == 1.0
     assert match("12 main st, LAKE SIDE").best.city == "Lakeside"
 
 
