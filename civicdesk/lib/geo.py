@@ -35,7 +35,8 @@ def metres_between(latitude1, longitude1, latitude2, longitude2):
 
 
 def bounding_box(latitude, longitude, metres):
-    """(min_lat, max_lat, min_lon, max_lon) of a square around a point that holds its `metres` circle."""
-    dlat = metres / METRES_PER_DEGREE
-    dlon = metres / (METRES_PER_DEGREE * max(math.cos(math.radians(latitude)), 0.01))
+    """(min_lat, max_lat, min_lon, max_lon) of a box around a point that holds its `metres` circle
+    (with a 1% margin: a parallel is longer than the great circle between two of its points)."""
+    dlat = math.degrees(metres * 1.01 / EARTH_RADIUS_M)
+    dlon = dlat / max(math.cos(math.radians(latitude)), 0.01)
     return latitude - dlat, latitude + dlat, longitude - dlon, longitude + dlon

@@ -1,6 +1,8 @@
 """match() and nearest() against the test towns' address points (conftest.town), in English and Spanish."""
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from civicdesk.lib.geo import metres_between
 from civicdesk.places.lookup import ADDRESS, INTERSECTION, STREET, match, nearest
@@ -194,3 +196,11 @@ def test_nearest_refuses_what_is_not_a_point(town, latitude, longitude):
 
 def test_without_any_address_points_nothing_matches(db):
     assert match("12 Main St").places == () and nearest(42.3, -71.1) is None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(alphabet="0123456789 ,#&/-abcdeilmnorstyMS.ºñ", max_size=40))
+def test_any_text_gets_an_answer_not_an_error(town, text):
+    found = match(text)
+    assert all(0 < place.confidence <= 1 for place in found.places)
+    assert found.best is None or not found.ambiguous

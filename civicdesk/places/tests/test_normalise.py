@@ -1,6 +1,8 @@
 """How addresses are taken apart (no database)."""
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from civicdesk.places.normalise import Street, house_value, parse, street_key
 
@@ -98,3 +100,15 @@ def test_it_reads_the_value_of_a_house_number():
         None,
         None,
     ]
+
+
+@given(st.text(max_size=120))
+def test_any_text_is_read_without_error(text):
+    query = parse(text)
+    assert query is None or query.street.core
+
+
+@given(st.text(alphabet="0123456789 ,#&/-abcnoy.ºªñé", max_size=40))
+def test_numbers_punctuation_and_spanish_marks_are_read_without_error(text):
+    query = parse(text)
+    assert query is None or (query.street.core and (query.cross is None or query.cross.core))
