@@ -467,6 +467,16 @@ INBOUND_TRIAGE_SERVICE = os.environ.get("INBOUND_TRIAGE_SERVICE", "unsorted")
 GEOCODER = os.environ.get("GEOCODER", "local").strip().lower()
 GEOCODER_URL = os.environ.get("GEOCODER_URL", "").rstrip("/")
 GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "1.5"))
+# "min_lon,min_lat,max_lon,max_lat": the external geocoder answers only inside this box (the city).
+GEOCODER_BOUNDS = tuple(float(x) for x in env_list("GEOCODER_BOUNDS"))
+if GEOCODER_BOUNDS and (
+    len(GEOCODER_BOUNDS) != 4
+    or GEOCODER_BOUNDS[0] >= GEOCODER_BOUNDS[2]
+    or GEOCODER_BOUNDS[1] >= GEOCODER_BOUNDS[3]
+):
+    raise ImproperlyConfigured(
+        "GEOCODER_BOUNDS is min_lon,min_lat,max_lon,max_lat (west, south, east, north)."
+    )
 if GEOCODER not in ("local", "nominatim", "pelias"):
     raise ImproperlyConfigured("GEOCODER is local, nominatim or pelias.")
 if GEOCODER != "local" and not GEOCODER_URL.startswith(("http://", "https://")):

@@ -63,11 +63,22 @@ def _shape_checked(read):
 
 
 def match(text, limit):
+    bounds = settings.GEOCODER_BOUNDS
     if settings.GEOCODER == "nominatim":
-        found = _get("/search", {"q": text, "format": "jsonv2", "addressdetails": 1, "limit": limit})
-        return ranked(text, _nominatim_places(found), limit)
-    found = _get("/v1/search", {"text": text, "size": limit})
-    return ranked(text, _pelias_places(found), limit)
+        params = {"q": text, "format": "jsonv2", "addressdetails": 1, "limit": limit}
+        if bounds:
+            params |= {"viewbox": ",".join(map(str, bounds)), "bounded": 1}
+        return ranked(text, _nominatim_places(_get("/search", params)), limit)
+    params = {"text": text, "size": limit}
+    if bounds:
+        names = (
+            "boundary.rect.min_lon",
+            "boundary.rect.min_lat",
+            "boundary.rect.max_lon",
+            "boundary.rect.max_lat",
+        )
+        params |= dict(zip(names, bounds, strict=True))
+    return ranked(text, _pelias_places(_get("/v1/search", params)), limit)
 
 
 def nearest(latitude, longitude, max_metres):

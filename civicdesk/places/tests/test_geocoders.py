@@ -242,3 +242,20 @@ def test_what_the_external_geocoder_does_not_know_the_local_points_may(town, geo
         assert match("Calle Mayor 12").best.source == "local"
 
     assert caplog.records == []  # an empty answer is an answer, not a failure
+
+
+def test_the_city_s_bounds_keep_answers_inside_it(db, geocoder):
+    geocoder.answers["/search"] = (200, [])
+    geocoder.answers["/v1/search"] = (200, {"type": "FeatureCollection", "features": []})
+    bounds = (-71.2, 42.2, -71.0, 42.4)
+
+    with override_settings(GEOCODER_BOUNDS=bounds), use("nominatim", geocoder):
+        match("12 Main St")
+    with override_settings(GEOCODER_BOUNDS=bounds), use("pelias", geocoder):
+        match("12 Main St")
+
+    assert [query for _path, query, _headers in geocoder.requests] == [
+        "q=12+Main+St&format=jsonv2&addressdetails=1&limit=5&viewbox=-71.2%2C42.2%2C-71.0%2C42.4&bounded=1",
+        "text=12+Main+St&size=5&boundary.rect.min_lon=-71.2&boundary.rect.min_lat=42.2"
+        "&boundary.rect.max_lon=-71.0&boundary.rect.max_lat=42.4",
+    ]
