@@ -109,6 +109,7 @@ def match(text, limit):
     index = street_index()
     if query is None or not index.cores:
         return ranked(text, [], limit)
+    query = _town_at_end(query, index)
     query = dataclasses.replace(query, city=index.city_in(query.city))
     find = _corners if query.cross is not None else _addresses if query.number else _streets
     # A named town is searched first (fewer rows); only when it has nothing, every town.
@@ -118,6 +119,20 @@ def match(text, limit):
         else []
     )
     return ranked(text, places or find(query, index, AddressPoint.objects.all()), limit)
+
+
+def _town_at_end(query, index):
+    """ "12 Main Riverton": a town written after a street without a type is the town, not the street."""
+    words = query.street.core.split()
+    if query.street.kind or query.cross is not None:
+        return query
+    for k in (2, 1):
+        if len(words) > k and compact(" ".join(words[-k:])) in index.cities:
+            street = dataclasses.replace(query.street, core=" ".join(words[:-k]))
+            return dataclasses.replace(
+                query, street=street, city=" ".join(filter(None, (query.city, *words[-k:])))
+            )
+    return query
 
 
 def _closest(streets):

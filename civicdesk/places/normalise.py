@@ -89,6 +89,7 @@ UNIT_WORDS = frozenset(
         "apartamento local oficina"
     )
 )
+FLOOR_WORDS = frozenset(_words("bajo atico entlo izq izda izquierda dcha der derecha centro"))
 NUMBER_MARKS = frozenset(_words("no num numero nro n"))
 HOUSE = re.compile(r"^\d+[a-z]?(?:-\d+[a-z]?)?$")
 TOKEN = re.compile(r"\d+[a-z]*(?:-\d+[a-z]*)?|[a-z]+|[#&/@]")
@@ -203,13 +204,14 @@ def parse(text):
         return Query(street=one, cross=two, city=extra["city"], postcode=extra["postcode"])
     words = tokens(first)
     words, unit = _take_unit(words)
-    words, number = _take_number(words)
+    words, number, after = _take_number(words)
+    floor, town = _after_number(after)
     street, rest = street_of(words)
     if not street.core:
         return None
-    city = " ".join(filter(None, (" ".join(rest), extra["city"])))
+    city = " ".join(filter(None, (" ".join(rest), town, extra["city"])))
     number = number or extra["number"]
-    return Query(street, clean_number(number), unit or extra["unit"], None, city, extra["postcode"])
+    return Query(street, clean_number(number), unit or floor or extra["unit"], None, city, extra["postcode"])
 
 
 def _street_only(text):
@@ -255,14 +257,25 @@ def _take_unit(words):
 
 
 def _take_number(words):
-    """The house number: first ("12 Main St"), after a mark ("número 12") or last ("Calle Mayor 12")."""
+    """(street words, house number, what followed the number) ("12 Main St", "número 12",
+    "Calle Mayor 12 2º B": the number before or after the street)."""
     for i, word in enumerate(words[:-1]):
         if word in NUMBER_MARKS and HOUSE.match(words[i + 1]):
-            return words[:i] + words[i + 2 :], words[i + 1]
+            if i == 0:  # "número 12 Calle Mayor"
+                return words[2:], words[1], []
+            return words[:i], words[i + 1], words[i + 2 :]
     if len(words) > 1 and HOUSE.match(words[0]):
-        return words[1:], words[0]
-    if len(words) > 1 and HOUSE.match(words[-1]):
-        street, _rest = street_of(words[:-1])
-        if street.core and street.core not in TYPE_OF:  # "Calle 8" is a street named 8
-            return words[:-1], words[-1]
-    return words, ""
+        return words[1:], words[0], []
+    for i in range(1, len(words)):
+        if HOUSE.match(words[i]):
+            street, _rest = street_of(words[:i])
+            if street.core and street.core not in TYPE_OF:  # "Calle 8 12": the street is named 8
+                return words[:i], words[i], words[i + 1 :]
+    return words, "", []
+
+
+def _after_number(words):
+    """(unit, town) from what follows a number written after its street: "2º B", "bajo izq" are a
+    floor and door; longer words are a town ("Calle Mayor 12 Madrid")."""
+    unit = [w for w in words if len(w) <= 3 or w in FLOOR_WORDS]
+    return " ".join(unit).upper(), " ".join(w for w in words if w not in unit)

@@ -111,6 +111,11 @@ def test_a_named_town_settles_it(town):
     assert match("12 main st, LAKE SIDE").best.city == "Lakeside"
 
 
+def test_a_town_after_a_street_without_its_type_is_the_town(town):
+    assert best("12 main lakeside").label == "12 Main St, Lakeside"
+    assert best("Calle Mayor 12 Riverton").label == "12 Calle Mayor, Riverton"
+
+
 def test_a_town_without_the_street_is_looked_past_with_less_confidence(town):
     place = best("Calle Mayor 12, Lakeside")
     assert (place.label, place.confidence) == ("12 Calle Mayor, Riverton", 0.8)

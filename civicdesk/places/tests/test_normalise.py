@@ -49,6 +49,10 @@ def test_it_gives_one_key_to_the_spellings_of_a_street(name, key):
         ("Calle Mayor número 12", Street("mayor", "st"), "12", ""),
         ("C/ Mayor nº 12, piso 3", Street("mayor", "st"), "12", "3"),
         ("Avenida de la Constitución n.º 5", Street("constitucion", "ave"), "5", ""),
+        ("Calle Mayor 12 2º B", Street("mayor", "st"), "12", "2O B"),  # floor and door
+        ("Calle Mayor número 12 bajo izq", Street("mayor", "st"), "12", "BAJO IZQ"),
+        ("número 12 Calle Mayor", Street("mayor", "st"), "12", ""),
+        ("Avenida 5 de Mayo 20", Street("5 mayo", "ave"), "20", ""),
         ("Calle 8 12", Street("8", "st"), "12", ""),  # a street named 8
         ("Calle 8", Street("8", "st"), "", ""),
     ],
@@ -77,6 +81,11 @@ def test_it_reads_number_street_and_unit(text, street, number, unit):
 def test_it_reads_two_streets_that_meet(text):
     query = parse(text)
     assert query.street.core == "main" and query.cross.core == "3" and not query.number
+
+
+def test_a_town_after_a_number_written_last_is_a_town():
+    assert parse("Calle Mayor 12 Madrid").city == "madrid"
+    assert parse("Main St 12 Riverton").city == "riverton"
 
 
 def test_it_reads_city_and_postcode_after_commas():
