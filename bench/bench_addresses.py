@@ -4,7 +4,7 @@
 
 For each database: a fresh one, and a generated OpenAddresses CSV of `--points` points (seed 1):
 40 towns, each a grid of 60 east-west and 60 north-south streets 100 m apart, houses on both sides;
-street names drawn from 1,500 invented names (so a name recurs in several towns, as "Main St"
+street names drawn from 12,000 invented names (so a name recurs in several towns, as "Main St"
 does), the first twenty north-south streets of a town numbered ("1st Ave"...), one town in ten
 with Spanish names ("Calle ...", "Avenida ..."), one house in twenty with three flats. The file goes through
 `civicdesk import_addresses` (timed: COPY on PostgreSQL), then in one process, Django set up with
@@ -49,6 +49,7 @@ SECOND = _words("_ wood field ridge brook dale mont ton view crest side land hav
 SECOND += _words("stone water shire port well moor glen vale croft")
 TYPES = {"St": "Street", "Ave": "Avenue", "Rd": "Road", "Dr": "Drive", "Ln": "Lane", "Pl": "Place"}
 TYPES |= {"Ct": "Court", "Blvd": "Boulevard", "Ter": "Terrace", "Way": "Way"}
+PREFIX = _words("_ Old New Upper Lower Little Great Mount Saint")
 SPANISH = ("Calle", "Avenida", "Paseo")
 ORDINAL = {1: "st", 2: "nd", 3: "rd"}
 
@@ -70,7 +71,9 @@ def ordinal(n):
 
 def town_names(rng, spanish):
     """A town's street names, none twice; the first 20 north-south lines are numbered avenues."""
-    cores = sorted({f + ("" if s == "_" else s) for f in FIRST for s in SECOND})
+    cores = sorted(
+        {f"{p} {f}{s}".strip(" _").replace("_", "") for p in PREFIX for f in FIRST for s in SECOND}
+    )
     kinds = SPANISH if spanish else sorted(TYPES)
     every = [f"{k} {c}" if spanish else f"{c} {k}" for c in cores for k in kinds]
     picked = iter(rng.sample(every, STREETS_PER_TOWN))

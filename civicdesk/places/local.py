@@ -47,6 +47,10 @@ class StreetIndex:
             if city:
                 self.cities[compact(city)].add(city)
         self.cores = list(self.by_core)
+        # Names whose lengths differ by more than a quarter cannot be SIMILAR: compared by length.
+        self.by_length = defaultdict(list)
+        for core in self.cores:
+            self.by_length[len(core)].append(core)
 
     @classmethod
     def from_database(cls):
@@ -63,15 +67,25 @@ class StreetIndex:
 
     def streets(self, wanted, limit=STREETS_PER_NAME):
         """[(key, score)] of the stored streets like `wanted`, best first."""
-        hits = process.extract(
-            wanted.core, self.cores, scorer=OSA.normalized_similarity, score_cutoff=SIMILAR, limit=limit
-        )
+        size = len(wanted.core)
+        hits = [
+            hit
+            for length in range(math.ceil(size * SIMILAR - 1e-9), math.floor(size / SIMILAR + 1e-9) + 1)
+            if length in self.by_length
+            for hit in process.extract(
+                wanted.core,
+                self.by_length[length],
+                scorer=OSA.normalized_similarity,
+                score_cutoff=SIMILAR,
+                limit=limit,
+            )
+        ]
         found = [
             (key, similarity * _agreement(wanted, street))
             for core, similarity, _ in hits
             for key, street in self.by_core[core].items()
         ]
-        return sorted(found, key=lambda hit: -hit[1])[:limit]
+        return sorted(found, key=lambda hit: (-hit[1], hit[0]))[:limit]
 
 
 def _agreement(wanted, street):
