@@ -150,8 +150,12 @@ def _town_at_end(query, index):
 
 
 def _closest(streets):
-    """The streets worth a database query: those nearly as good as the best."""
-    return dict(hit for hit in streets if hit[1] >= streets[0][1] - 0.15) if streets else {}
+    """The streets worth a database query: those nearly as good as the best (when a name was typed
+    exactly, other spellings are not what was meant)."""
+    if not streets:
+        return {}
+    best = streets[0][1]
+    return dict(hit for hit in streets if hit[1] >= best - (0.05 if best >= 0.97 else 0.15))
 
 
 def _addresses(query, index, points):
