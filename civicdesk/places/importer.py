@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from civicdesk.lib.bulk import Table, insert
+from civicdesk.lib.textfiles import decoded_lines
 
 from . import local
 from .models import AddressImport, AddressPoint
@@ -49,6 +50,7 @@ class Report:
     imported: int = 0
     replaced: int = 0
     skipped: int = 0
+    fallback_lines: int = 0  # lines that were not UTF-8, read as Windows-1252
     bad: list = field(default_factory=list)  # [(line, reason)] of the first SHOWN skipped rows
     seconds: float = 0.0
 
@@ -75,11 +77,12 @@ def import_file(path, *, file_format=None, mapping=None, source=None, replace=Fa
     started = time.monotonic()
     try:
         with path.open("rb") as file:
+            report = Report(source)
             if file_format == "csv":
-                records = csv_records(file, {**OPENADDRESSES_CSV, **(mapping or {})})
+                records = csv_records(file, {**OPENADDRESSES_CSV, **(mapping or {})}, report)
             else:
                 records = geojson_records(file, {**OPENADDRESSES_GEOJSON, **(mapping or {})})
-            report = _write(records, source, replace, path.name)
+            _write(records, report, replace, path.name)
     except OSError as error:
         raise ImportRefused(
             _("cannot read %(file)s: %(error)s") % {"file": path, "error": error.strerror}
@@ -88,8 +91,8 @@ def import_file(path, *, file_format=None, mapping=None, source=None, replace=Fa
     return report
 
 
-def _write(records, source, replace, file_name):
-    report = Report(source)
+def _write(records, report, replace, file_name):
+    source = report.source
     points = _points(records, source, report)
     with transaction.atomic():
         if replace:
@@ -108,7 +111,6 @@ def _write(records, source, replace, file_name):
         )
         transaction.on_commit(local.invalidate)
     local.invalidate()
-    return report
 
 
 def _points(records, source, report):
@@ -135,6 +137,8 @@ def _point(values):
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180) or latitude == longitude == 0:
         return _("the coordinates are outside the world (or 0, 0)")
     text = {name: " ".join(str(values.get(name) or "").split()) for name in TEXT_LIMITS}
+    if any("\x00" in value for value in text.values()):
+        return _("the row holds a NUL character")
     if not text["street"] or not (key := street_key(text["street"])):
         return _("no street name")
     if not text["number"] or house_value(text["number"]) is None:
@@ -147,10 +151,15 @@ def _point(values):
     return number, house, unit, street, key, city, postcode, round(latitude, 7), round(longitude, 7)
 
 
-def csv_records(file, mapping):
+def csv_records(file, mapping, report):
     """(line, {field: text}) per row; a row that is not a record is (line, reason)."""
-    text = io.TextIOWrapper(file, encoding="utf-8-sig", errors="replace", newline="")
-    reader = csv.reader(text)
+
+    def lines():
+        for text, fell_back in decoded_lines(file):
+            report.fallback_lines += fell_back
+            yield text
+
+    reader = csv.reader(lines())
     header = [name.strip() for name in next(reader, [])]
     missing = [mapping[name] for name in REQUIRED if mapping[name] not in header]
     if missing:
@@ -160,7 +169,15 @@ def csv_records(file, mapping):
         )
     positions = {name: header.index(column) for name, column in mapping.items() if column in header}
     start = reader.line_num + 1
-    for row in reader:
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:  # a field over csv's limit: that row only
+            yield start, _("the row cannot be read: %(error)s") % {"error": error}
+            start = reader.line_num + 1
+            continue
         if len(row) == len(header):
             yield start, {name: row[i] for name, i in positions.items()}
         elif any(row):

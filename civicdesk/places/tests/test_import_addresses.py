@@ -175,3 +175,31 @@ def test_it_reads_a_spreadsheet_s_utf8_with_a_byte_order_mark(db, tmp_path):
     run(path)
 
     assert AddressPoint.objects.get().street_key == "pena st"
+
+
+def test_a_row_too_long_to_read_is_skipped_and_the_next_ones_read(db, tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(f"LON,LAT,NUMBER,STREET\n-71.1,42.3,1,{'x' * 200_000}\n-71.1,42.3,2,Elm St\n")
+
+    out, err = run(path)
+
+    assert err.strip() == "line 2 skipped: the row cannot be read: field larger than field limit (131072)"
+    assert "1 address points imported" in out
+
+
+def test_a_spreadsheet_s_windows_1252_lines_are_read_as_such_and_nul_is_refused(db, tmp_path):
+    path = tmp_path / "mixed.csv"
+    path.write_bytes(
+        "LON,LAT,NUMBER,STREET,CITY\n-3.7,40.4,3,Calle de la Peña,Madrid\n".encode()
+        + "-3.7,40.4,5,Calle de la Peña,Madrid\n".encode("cp1252")
+        + b"-3.7,40.4,7,Calle\x00Mayor,Madrid\n"
+    )
+
+    out, err = run(path)
+
+    assert err.splitlines() == [
+        "line 4 skipped: the row holds a NUL character",
+        "1 line was not UTF-8 and was read as Windows-1252",
+    ]
+    assert set(AddressPoint.objects.values_list("street", flat=True)) == {"Calle de la Peña"}
+    assert "2 address points imported" in out

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from civicdesk.places.importer import FIELDS, ImportRefused, import_file, parse_mapping
 
@@ -46,6 +47,16 @@ class Command(BaseCommand):
         if report.skipped > len(report.bad):
             self.stderr.write(
                 _("... and %(count)d more rows skipped") % {"count": report.skipped - len(report.bad)}
+            )
+        if report.fallback_lines:
+            count = report.fallback_lines
+            self.stderr.write(
+                ngettext(
+                    "%(count)d line was not UTF-8 and was read as Windows-1252",
+                    "%(count)d lines were not UTF-8 and were read as Windows-1252",
+                    count,
+                )
+                % {"count": count}
             )
         self.stdout.write(
             self.style.SUCCESS(
