@@ -56,7 +56,7 @@ class Report:
 
 
 def parse_mapping(text):
-    """ "HOUSE_NO=number,ST_NAME=street" -> {"number": "HOUSE_NO", "street": "ST_NAME"}."""
+    """The --mapping text: "HOUSE_NO=number,ST_NAME=street" -> {"number": "HOUSE_NO", "street": "ST_NAME"}."""
     mapping = {}
     for pair in filter(None, (p.strip() for p in (text or "").split(","))):
         column, _sep, name = (part.strip() for part in pair.partition("="))

@@ -136,7 +136,7 @@ def match(text, limit):
 
 
 def _town_at_end(query, index):
-    """ "12 Main Riverton": a town written after a street without a type is the town, not the street."""
+    """A town written after a street without its type ("12 Main Riverton") is the town, not the street."""
     words = query.street.core.split()
     if query.street.kind or query.cross is not None:
         return query

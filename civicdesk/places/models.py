@@ -52,7 +52,7 @@ class AddressPoint(models.Model):
 
 
 def label(number, unit, street, city):
-    """ "12 Main St #4, Riverton": how a point is shown to the person who typed it."""
+    """How a point is shown to the person who typed it: "12 Main St #4, Riverton"."""
     first = " ".join(part for part in (number, street) if part)
     if unit:
         first = f"{first} #{unit}"
