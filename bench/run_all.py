@@ -25,6 +25,7 @@ QUICK = {
     "bench_inbound_email.py": ["--count", "50"],
     "bench_sla_watch.py": ["--count", "20000", "--open", "2000", "--due", "20"],
     "bench_metrics.py": ["--count", "20000", "--open", "2000", "--scrapes", "5"],
+    "bench_addresses.py": ["--points", "50000", "--queries", "500"],
 }
 
 

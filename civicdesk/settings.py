@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "civicdesk.routing",
     "civicdesk.sla",
     "civicdesk.residents",
+    "civicdesk.places",
     "civicdesk.portal",
     "civicdesk.staff",
     "civicdesk.webhooks",
@@ -459,6 +460,27 @@ INBOUND_REFUSED_RATE = os.environ.get("INBOUND_REFUSED_RATE", "30/m")  # badly s
 INBOUND_ACK_LIMIT = int(os.environ.get("INBOUND_ACK_LIMIT", "3"))
 INBOUND_ACK_WINDOW_SECONDS = int(os.environ.get("INBOUND_ACK_WINDOW_SECONDS", "3600"))
 INBOUND_TRIAGE_SERVICE = os.environ.get("INBOUND_TRIAGE_SERVICE", "unsorted")
+
+# Address lookup (decision 54): "local" matches the address points loaded with `import_addresses`;
+# "nominatim" or "pelias" asks that server at GEOCODER_URL first, and the local points answer when it
+# fails, is slower than GEOCODER_TIMEOUT seconds, or finds nothing.
+GEOCODER = os.environ.get("GEOCODER", "local").strip().lower()
+GEOCODER_URL = os.environ.get("GEOCODER_URL", "").rstrip("/")
+GEOCODER_TIMEOUT = float(os.environ.get("GEOCODER_TIMEOUT", "1.5"))
+# "min_lon,min_lat,max_lon,max_lat": the external geocoder answers only inside this box (the city).
+GEOCODER_BOUNDS = tuple(float(x) for x in env_list("GEOCODER_BOUNDS"))
+if GEOCODER_BOUNDS and (
+    len(GEOCODER_BOUNDS) != 4
+    or GEOCODER_BOUNDS[0] >= GEOCODER_BOUNDS[2]
+    or GEOCODER_BOUNDS[1] >= GEOCODER_BOUNDS[3]
+):
+    raise ImproperlyConfigured(
+        "GEOCODER_BOUNDS is min_lon,min_lat,max_lon,max_lat (west, south, east, north)."
+    )
+if GEOCODER not in ("local", "nominatim", "pelias"):
+    raise ImproperlyConfigured("GEOCODER is local, nominatim or pelias.")
+if GEOCODER != "local" and not GEOCODER_URL.startswith(("http://", "https://")):
+    raise ImproperlyConfigured(f"GEOCODER={GEOCODER} needs GEOCODER_URL (http:// or https://).")
 
 # SMS and voice through Twilio or a Twilio-compatible provider (issue 10, decision 48). Webhook
 # signatures (X-Twilio-Signature) are computed over the URL Twilio called, so it is rebuilt from

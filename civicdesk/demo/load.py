@@ -8,8 +8,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from civicdesk.notify.models import OutboxMessage
+from civicdesk.places.importer import import_file
 
-from . import DEMO_SEED
+from . import DEMO_SEED, addresses
 from .city import build_accounts, build_catalogue
 from .histories import CASE_COUNT, City, plan_cases, play
 from .policy import build_policy
@@ -25,6 +26,7 @@ def load(seed=DEMO_SEED, count=CASE_COUNT, now=None):
         people = build_accounts(departments)
         cases = play(rng, City(departments, services, people), plan_cases(rng, now, count), now)
         silenced = _silence_outbox()
+        streets = import_file(addresses.FILE, source="riverton-demo", replace=True)
     return {
         "departments": len(departments),
         "services": len(services),
@@ -32,6 +34,7 @@ def load(seed=DEMO_SEED, count=CASE_COUNT, now=None):
         "cases": len(cases),
         "statuses": Counter(case.status for case in cases),
         "silenced": silenced,
+        "addresses": streets.imported,
     }
 
 

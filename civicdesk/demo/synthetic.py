@@ -31,7 +31,7 @@ from civicdesk.accounts.models import Role, User
 from civicdesk.cases import actions
 from civicdesk.cases.models import Case, CaseEvent, Department, Service
 from civicdesk.cases.workflow import Status
-from civicdesk.lib import indexes
+from civicdesk.lib import bulk, indexes
 from civicdesk.lib.bulk import EVENT_FIELDS, Table, dumps, tracking_tokens
 from civicdesk.lib.geo import cell_for
 
@@ -84,15 +84,7 @@ class Writer:
             return list(range(first, first + count))
 
     def write(self, table, rows):
-        name, columns = table.model._meta.db_table, ", ".join(table.columns)
-        with connection.cursor() as cursor:
-            if self.postgres:
-                with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                marks = ", ".join(["%s"] * len(table.columns))
-                cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})", rows)  # noqa: S608
+        bulk.insert(table, rows)
 
 
 class Mix:

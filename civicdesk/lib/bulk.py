@@ -8,7 +8,7 @@ import os
 from base64 import urlsafe_b64encode
 from operator import itemgetter
 
-from django.db import models
+from django.db import connection, models
 
 dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 EVENT_FIELDS = ("case_id", "actor_id", "actor_label", "created_at", "kind", "changes", "public", "message")
@@ -55,3 +55,16 @@ class Table:
                 if row[i] is not None:
                     row[i] = adapt_datetime(row[i])
         return row
+
+
+def insert(table, rows):
+    """Write rows (lists in column order, `prepare`d): COPY on PostgreSQL, else executemany."""
+    name, columns = table.model._meta.db_table, ", ".join(table.columns)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            with cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(table.columns))
+            cursor.executemany(f"INSERT INTO {name} ({columns}) VALUES ({marks})", rows)  # noqa: S608

@@ -20,6 +20,8 @@ from defusedxml.ElementTree import iterparse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from civicdesk.lib.textfiles import decoded_lines
+
 from .mapping import MappingError
 
 CHUNK = 1 << 16
@@ -51,15 +53,9 @@ class BadRecord:
 
 class CSVReader(Reader):
     def _lines(self):
-        first = True
-        for raw in self.file:
-            if first:
-                raw, first = raw.removeprefix(b"\xef\xbb\xbf"), False
-            try:
-                yield raw.decode("utf-8")
-            except UnicodeDecodeError:
-                self.fallback_lines += 1
-                yield raw.decode("cp1252", errors="replace")
+        for text, fell_back in decoded_lines(self.file):
+            self.fallback_lines += fell_back
+            yield text
 
     def __iter__(self):
         reader = csv.reader(self._lines())

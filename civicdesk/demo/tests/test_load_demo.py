@@ -97,3 +97,22 @@ def test_it_plans_every_status_even_for_a_small_city(seed):
     assert {p.outcome for p in plans} == set(Status.values)
     assert all(p.when < now for p in plans)
     assert [p.when for p in plans] == sorted(p.when for p in plans)
+
+
+def test_the_address_file_is_what_the_street_layout_gives():
+    """data/riverton-addresses.csv is generated (python -m civicdesk.demo.addresses): never edited by hand."""
+    from civicdesk.demo import addresses
+
+    assert addresses.FILE.read_text(encoding="utf-8") == addresses.csv_text()
+
+
+@override_settings(DEBUG=True)
+def test_riverton_s_addresses_are_found(db):
+    from civicdesk.places.lookup import INTERSECTION, match, nearest
+
+    assert "4600 address points" in load("--cases", "20")
+
+    place = match("12 Main St").best
+    assert (place.label, place.postcode) == ("12 Main St, Riverton", "01901")
+    assert match("Main St and Market St").best.kind == INTERSECTION
+    assert nearest(place.latitude, place.longitude).label == "12 Main St, Riverton"

@@ -12,8 +12,9 @@ from civicdesk.demo.people import CAST, PASSWORD
 
 class Command(BaseCommand):
     help = (
-        "Create Riverton, a fictional demo city: departments, services, staff logins (password 'demo') "
-        "and a few hundred cases with their histories. Development only: refuses unless DEBUG is on."
+        "Create Riverton, a fictional demo city: departments, services, staff logins (password 'demo'), "
+        "a few hundred cases with their histories, and its address points. Development only: refuses "
+        "unless DEBUG is on."
     )
 
     def add_arguments(self, parser):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Riverton is ready in {seconds:.1f} s: {summary['departments']} departments, "
                 f"{summary['services']} services, {summary['accounts']} accounts, {summary['cases']} cases "
-                f"({statuses})."
+                f"({statuses}), {summary['addresses']} address points."
             )
         )
         logins = ", ".join(f"{name}@demo.test" for name in CAST)
