@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.models import Case
-from civicdesk.inbound import imap
+from civicdesk.inbound import config, imap
 from civicdesk.inbound.models import Conversation, InboundMessage
 
 from . import dovecot as dovecot_server
@@ -52,7 +52,7 @@ def account(dovecot, imap_cast):
         INBOUND_IMAP_PASSWORD=dovecot_server.PASSWORD,
         INBOUND_IMAP_SSL="none",
     ):
-        yield imap.Account.from_settings()
+        yield config.imap_accounts()[0]
 
 
 @pytest.mark.tasks
