@@ -33,7 +33,7 @@ def validate_e164(value):
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         number = None
-    if number is None or not phonenumbers.is_valid_number(number) or value != phonenumbers.format_number(
+    if number is None or not phonenumbers.is_possible_number(number) or value != phonenumbers.format_number(
         number, phonenumbers.PhoneNumberFormat.E164
     ):
         raise ValidationError(

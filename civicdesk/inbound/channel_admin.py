@@ -122,7 +122,9 @@ class ChannelAccountAdmin(admin.ModelAdmin):
         obj = get_object_or_404(self.model, pk=pk)
         if not self.has_change_permission(request, obj):
             raise PermissionDenied
-        form = self.test_form(request.POST or None) if self.test_form else None
+        form = None
+        if self.test_form:
+            form = self.test_form(request.POST) if request.method == "POST" else self.test_form()
         if request.method == "POST" and (form is None or form.is_valid()):
             self._run_test(request, obj, form)
             return redirect(reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]))

@@ -25,18 +25,6 @@ def mail(n, extra=""):
 
 
 @pytest.fixture
-def dovecot():
-    from conftest import free_port, require_component
-
-    if not dovecot_server.available():
-        require_component(f"dovecot at {dovecot_server.BINARY} (apt-get install dovecot-imapd)")
-    server = dovecot_server.Dovecot(free_port())
-    server.start()
-    yield server
-    server.cleanup()
-
-
-@pytest.fixture
 def imap_cast(transactional_db):
     from civicdesk.test import make_cast
 
