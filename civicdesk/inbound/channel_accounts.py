@@ -33,8 +33,10 @@ def validate_e164(value):
         number = phonenumbers.parse(value, None)
     except phonenumbers.NumberParseException:
         number = None
-    if number is None or not phonenumbers.is_possible_number(number) or value != phonenumbers.format_number(
-        number, phonenumbers.PhoneNumberFormat.E164
+    if (
+        number is None
+        or not phonenumbers.is_possible_number(number)
+        or value != phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     ):
         raise ValidationError(
             _("Enter the number in international E.164 form, such as +16175550100."), code="e164"
@@ -127,7 +129,11 @@ class TwilioNumber(ChannelAccount):
     SECRETS = {"auth_token": True}
 
     number = models.CharField(
-        _("phone number"), max_length=20, unique=True, validators=[validate_e164], help_text=_("E.164, such as +16175550100.")
+        _("phone number"),
+        max_length=20,
+        unique=True,
+        validators=[validate_e164],
+        help_text=_("E.164, such as +16175550100."),
     )
     account_sid = models.CharField(_("account SID"), max_length=64, validators=[validate_path_segment])
     auth_token_sealed = _sealed(_("auth token"))

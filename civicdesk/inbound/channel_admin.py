@@ -24,11 +24,14 @@ class SecretsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name in self._meta.model.SECRETS:
-            state = _("set") if self.instance.has_secret(name) else _("not set")
-            self.fields[name].help_text = _("Currently %(state)s. Leave blank to keep it; it is never shown.") % {
-                "state": state
+            self.fields[name].help_text = (
+                _("Currently set: leave blank to keep it. It is never shown.")
+                if self.instance.has_secret(name)
+                else _("Currently not set.")
+            )
+            self.fields[f"clear_{name}"].label = _("Clear the stored %(secret)s") % {
+                "secret": self.fields[name].label
             }
-            self.fields[f"clear_{name}"].label = _("Clear the stored %(secret)s") % {"secret": self.fields[name].label}
 
     def clean(self):
         cleaned = super().clean()
@@ -84,7 +87,8 @@ class TestForm(forms.Form):
 
 class TelegramTestForm(forms.Form):
     register = forms.BooleanField(
-        label=gettext_lazy("Point the bot's webhook here (setWebhook, with the stored secret)"), required=False
+        label=gettext_lazy("Point the bot's webhook here (setWebhook, with the stored secret)"),
+        required=False,
     )
 
 
@@ -116,7 +120,7 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     def get_urls(self):
         info = self.model._meta.app_label, self.model._meta.model_name
         view = self.admin_site.admin_view(self.test_view)
-        return [path("<int:pk>/test/", view, name="%s_%s_test" % info), *super().get_urls()]
+        return [path("<int:pk>/test/", view, name="{}_{}_test".format(*info)), *super().get_urls()]
 
     def test_view(self, request, pk):
         obj = get_object_or_404(self.model, pk=pk)
@@ -127,7 +131,9 @@ class ChannelAccountAdmin(admin.ModelAdmin):
             form = self.test_form(request.POST) if request.method == "POST" else self.test_form()
         if request.method == "POST" and (form is None or form.is_valid()):
             self._run_test(request, obj, form)
-            return redirect(reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk]))
+            return redirect(
+                reverse(f"admin:{obj._meta.app_label}_{obj._meta.model_name}_change", args=[obj.pk])
+            )
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
@@ -154,7 +160,11 @@ class ImapMailboxAdmin(ChannelAccountAdmin):
     search_fields = ["name", "host", "user"]
 
     def environment(self):
-        return [f"{a.user}@{a.host}:{a.port}/{a.folder} (INBOUND_IMAP_*)" for a in config.imap_accounts() if a.key == config.ENV]
+        return [
+            f"{a.user}@{a.host}:{a.port}/{a.folder} (INBOUND_IMAP_*)"
+            for a in config.imap_accounts()
+            if a.key == config.ENV
+        ]
 
     def run_test(self, obj, data):
         return messages.SUCCESS, checks.check_imap(obj)
@@ -180,7 +190,11 @@ class WhatsAppNumberAdmin(ChannelAccountAdmin):
     test_form = TestForm
 
     def environment(self):
-        return [f"{a.phone_number_id or '?'} (WHATSAPP_*)" for a in config.whatsapp_accounts() if a.key == config.ENV]
+        return [
+            f"{a.phone_number_id or '?'} (WHATSAPP_*)"
+            for a in config.whatsapp_accounts()
+            if a.key == config.ENV
+        ]
 
     def run_test(self, obj, data):
         return messages.SUCCESS, checks.check_whatsapp(obj, data["to"])

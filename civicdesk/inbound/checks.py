@@ -37,7 +37,10 @@ def _network_reason(error, where):
     """A reason people can act on, for an exception raised while talking to `where`."""
     reason = getattr(error, "reason", error)
     if isinstance(reason, TimeoutError | socket.timeout):
-        return _("%(where)s did not answer within %(seconds)s seconds.") % {"where": where, "seconds": TIMEOUT}
+        return _("%(where)s did not answer within %(seconds)s seconds.") % {
+            "where": where,
+            "seconds": TIMEOUT,
+        }
     if isinstance(reason, socket.gaierror):
         return _("%(where)s: no such host.") % {"where": where}
     if isinstance(reason, ConnectionRefusedError):
@@ -60,7 +63,8 @@ def _talking_to(where, secrets):
                 % {"where": where, "code": error.code, "detail": detail}
             ) from None
         raise CheckFailed(
-            _("%(where)s answered HTTP %(code)s: %(detail)s") % {"where": where, "code": error.code, "detail": detail}
+            _("%(where)s answered HTTP %(code)s: %(detail)s")
+            % {"where": where, "code": error.code, "detail": detail}
         ) from None
     except (urllib.error.URLError, OSError) as error:
         raise CheckFailed(_hide(_network_reason(error, where), secrets)) from None
@@ -81,7 +85,11 @@ def _provider_message(body):
         return body.decode(errors="replace")[:300]
     if isinstance(data, dict):
         error = data.get("error")
-        found = data.get("message") or data.get("description") or (error.get("message") if isinstance(error, dict) else error)
+        found = (
+            data.get("message")
+            or data.get("description")
+            or (error.get("message") if isinstance(error, dict) else error)
+        )
         if found:
             return str(found)[:300]
     return body.decode(errors="replace")[:300]
@@ -96,9 +104,14 @@ def check_imap(row):
     try:
         count = imap.check(account, timeout=TIMEOUT)
     except MailboxLoginError:
-        raise CheckFailed(_("%(where)s refused the login: check the user and password.") % {"where": where}) from None
+        raise CheckFailed(
+            _("%(where)s refused the login: check the user and password.") % {"where": where}
+        ) from None
     except (MailboxFolderSelectError, MailboxFolderStatusError):
-        raise CheckFailed(_("The folder %(folder)s does not exist on %(where)s.") % {"folder": account.folder, "where": where}) from None
+        raise CheckFailed(
+            _("The folder %(folder)s does not exist on %(where)s.")
+            % {"folder": account.folder, "where": where}
+        ) from None
     except (OSError, imaplib.IMAP4.error, EOFError) as error:
         raise CheckFailed(_hide(_network_reason(error, where), [account.password])) from None
     return _("Logged in to %(where)s as %(user)s; %(folder)s holds %(count)s messages.") % {
@@ -175,7 +188,10 @@ def check_telegram(row, register=False):
         )
         answer = _http(request, f"Telegram ({bot.api_base})", secrets)
         if answer.get("ok") is not True:
-            raise CheckFailed(_("Telegram refused %(method)s: %(detail)s") % {"method": method, "detail": _hide(str(answer.get("description", "")), secrets)})
+            raise CheckFailed(
+                _("Telegram refused %(method)s: %(detail)s")
+                % {"method": method, "detail": _hide(str(answer.get("description", "")), secrets)}
+            )
         return answer.get("result") or {}
 
     me = call("getMe")
@@ -184,8 +200,11 @@ def check_telegram(row, register=False):
     webhook = call("getWebhookInfo").get("url", "")
     name = me.get("username", "?")
     if webhook == ours:
-        return True, _("Bot @%(name)s answers, and its webhook is this site (%(url)s).") % {"name": name, "url": ours}
+        return True, _("Bot @%(name)s answers, and its webhook is this site (%(url)s).") % {
+            "name": name,
+            "url": ours,
+        }
     return False, _(
         "Bot @%(name)s answers, but its webhook is %(webhook)s, not this site's %(url)s: messages to the bot "
-        "do not reach CivicDesk. Run the test again with \"point the webhook here\" ticked."
+        "do not reach CivicDesk. Run the test again with the box to point the webhook here ticked."
     ) % {"name": name, "webhook": webhook or _("not set"), "url": ours}

@@ -25,7 +25,12 @@ def _secret(row, name):
     try:
         return row.secret(name)
     except sealed.Unreadable:
-        log.error("The %s of %s %r cannot be opened with the current keys: enter it again.", name, row._meta.verbose_name, row.name)
+        log.error(
+            "The %s of %s %r cannot be opened with the current keys: enter it again.",
+            name,
+            row._meta.verbose_name,
+            row.name,
+        )
         return ""
 
 
@@ -231,15 +236,15 @@ def telegram_bot(key=ENV):
     if key == ENV:
         if not (settings.TELEGRAM_BOT_TOKEN or settings.TELEGRAM_WEBHOOK_SECRET):
             return None
-        return Telegram(ENV, settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_WEBHOOK_SECRET, settings.TELEGRAM_API_BASE)
+        return Telegram(
+            ENV, settings.TELEGRAM_BOT_TOKEN, settings.TELEGRAM_WEBHOOK_SECRET, settings.TELEGRAM_API_BASE
+        )
     row = TelegramBot.objects.filter(active=True, pk=key).first() if str(key).isdigit() else None
     return telegram_account(row) if row else None
 
 
 def telegram_account(row):
-    return Telegram(
-        str(row.pk), _secret(row, "bot_token"), _secret(row, "webhook_secret"), row.api_base
-    )
+    return Telegram(str(row.pk), _secret(row, "bot_token"), _secret(row, "webhook_secret"), row.api_base)
 
 
 def telegram_for_reply(chat_id, case_id=None):

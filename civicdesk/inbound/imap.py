@@ -5,6 +5,7 @@ stored through `actions.receive`, and only then flagged \\Seen and moved out of 
 between storing and moving fetches the message again next time; `receive` is idempotent by the
 Message-ID (or a digest of the bytes), so that stores nothing twice."""
 
+import contextlib
 import email.policy
 import imaplib
 import logging
@@ -63,10 +64,8 @@ def check(account, timeout=15):
         mailbox.folder.set(account.folder)
         return mailbox.folder.status(account.folder)["MESSAGES"]
     finally:
-        try:
+        with contextlib.suppress(CONNECTION_ERRORS):
             mailbox.logout()
-        except CONNECTION_ERRORS:
-            pass
 
 
 def fetch_once(mailbox, account):

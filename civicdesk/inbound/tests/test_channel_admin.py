@@ -81,7 +81,9 @@ def test_a_blank_field_keeps_the_secret_and_a_new_one_replaces_it(admin_client):
     assert admin_client.post(f"{TWILIO}{row.pk}/change/", twilio_form(name="Renamed")).status_code == 302
     row.refresh_from_db()
     assert row.name == "Renamed" and row.secret("auth_token") == TOKEN
-    assert admin_client.post(f"{TWILIO}{row.pk}/change/", twilio_form(auth_token="new-token")).status_code == 302
+    assert (
+        admin_client.post(f"{TWILIO}{row.pk}/change/", twilio_form(auth_token="new-token")).status_code == 302
+    )
     row.refresh_from_db()
     assert row.secret("auth_token") == "new-token"
     change = LogEntry.objects.filter(object_id=str(row.pk)).order_by("-pk").first().get_change_message()
@@ -220,12 +222,18 @@ def graph():
 def test_whatsapp_test_sends_the_template_on_the_graph_wire(admin_client, graph):
     graph.answer = {"messaging_product": "whatsapp", "messages": [{"id": "wamid.TEST"}]}
     row = WhatsAppNumber(
-        name="WA", phone_number_id="PNID2", api_base=graph.url, template_name="case_update", template_languages="en:en_US"
+        name="WA",
+        phone_number_id="PNID2",
+        api_base=graph.url,
+        template_name="case_update",
+        template_languages="en:en_US",
     )
     row.set_secret("access_token", "EAAsecret")
     row.set_secret("app_secret", "app-1")
     row.save()
-    page = admin_client.post(f"/admin/inbound/whatsappnumber/{row.pk}/test/", {"to": "+15551234567"}, follow=True)
+    page = admin_client.post(
+        f"/admin/inbound/whatsappnumber/{row.pk}/test/", {"to": "+15551234567"}, follow=True
+    )
     [request] = graph.requests
     assert request["path"] == "/v21.0/PNID2/messages"
     assert request["headers"]["Authorization"] == "Bearer EAAsecret"
@@ -238,12 +246,16 @@ def test_whatsapp_test_sends_the_template_on_the_graph_wire(admin_client, graph)
 
 def test_whatsapp_test_reports_metas_own_error_without_the_token(admin_client, graph):
     graph.status = 401
-    graph.answer = {"error": {"message": "Invalid OAuth access token - Cannot parse access token EAAbad", "code": 190}}
+    graph.answer = {
+        "error": {"message": "Invalid OAuth access token - Cannot parse access token EAAbad", "code": 190}
+    }
     row = WhatsAppNumber(name="WA", phone_number_id="PNID2", api_base=graph.url)
     row.set_secret("access_token", "EAAbad")
     row.set_secret("app_secret", "app-1")
     row.save()
-    page = admin_client.post(f"/admin/inbound/whatsappnumber/{row.pk}/test/", {"to": "+15551234567"}, follow=True)
+    page = admin_client.post(
+        f"/admin/inbound/whatsappnumber/{row.pk}/test/", {"to": "+15551234567"}, follow=True
+    )
     text = page.content.decode()
     assert "refused the credentials" in text and "Invalid OAuth access token" in text
     assert "EAAbad" not in text
@@ -264,7 +276,10 @@ def test_telegram_test_calls_get_me_and_says_when_the_webhook_is_not_ours(admin_
         (200, {"ok": True, "result": {"url": "https://elsewhere.example/hook"}}),
     ]
     page = admin_client.post(f"/admin/inbound/telegrambot/{bot.pk}/test/", {}, follow=True).content.decode()
-    assert [r["path"] for r in graph.requests] == ["/bot123:bot-token/getMe", "/bot123:bot-token/getWebhookInfo"]
+    assert [r["path"] for r in graph.requests] == [
+        "/bot123:bot-token/getMe",
+        "/bot123:bot-token/getWebhookInfo",
+    ]
     assert "@riverton311_bot answers, but its webhook is https://elsewhere.example/hook" in page
     assert "bot-token" not in page
 
@@ -296,7 +311,12 @@ def test_telegram_test_reports_a_revoked_token(admin_client, graph, bot):
 
 def mailbox(port, password=dovecot_server.PASSWORD, folder="INBOX"):
     row = ImapMailbox(
-        name="311 inbox", host="127.0.0.1", port=port, security="none", user=dovecot_server.USER, folder=folder
+        name="311 inbox",
+        host="127.0.0.1",
+        port=port,
+        security="none",
+        user=dovecot_server.USER,
+        folder=folder,
     )
     row.set_secret("password", password)
     row.save()

@@ -45,7 +45,9 @@ def number(fake, phone, sid, token, **fields):
 
 @pytest.fixture
 def two_numbers(fake, db):
-    return number(fake, A, "ACaaaa", "token-a"), number(fake, B, "ACbbbb", "token-b", agent_number="+16175550999")
+    return number(fake, A, "ACaaaa", "token-a"), number(
+        fake, B, "ACbbbb", "token-b", agent_number="+16175550999"
+    )
 
 
 def sms(to, sid="SM1", body="HELP"):
@@ -60,9 +62,16 @@ def signed_by(token, name, params, query=""):
 
 
 def test_each_number_accepts_only_its_own_accounts_signature(client, two_numbers):
-    for to, token, status in [(A, "token-a", 200), (B, "token-a", 403), (B, "token-b", 200), (A, "token-b", 403)]:
+    for to, token, status in [
+        (A, "token-a", 200),
+        (B, "token-a", 403),
+        (B, "token-b", 200),
+        (A, "token-b", 403),
+    ]:
         params = sms(to, sid=f"SM{to[-1]}{token[-1]}")
-        response = post_signed(client, "inbound-sms", params, signature=signed_by(token, "inbound-sms", params))
+        response = post_signed(
+            client, "inbound-sms", params, signature=signed_by(token, "inbound-sms", params)
+        )
         assert response.status_code == status, (to, token)
     assert sorted(InboundMessage.objects.values_list("recipients", flat=True)) == [[A], [B]]
 
@@ -72,7 +81,9 @@ def test_a_reply_goes_out_from_the_number_the_resident_texted(
 ):
     params = sms(B)
     with django_capture_on_commit_callbacks(execute=True):
-        response = post_signed(client, "inbound-sms", params, signature=signed_by("token-b", "inbound-sms", params))
+        response = post_signed(
+            client, "inbound-sms", params, signature=signed_by("token-b", "inbound-sms", params)
+        )
     assert response.status_code == 200
     [(method, path, headers, body)] = fake.requests  # the HELP answer
     assert path == "/2010-04-01/Accounts/ACbbbb/Messages.json"
@@ -95,19 +106,38 @@ def test_the_phone_menu_dials_the_agents_of_the_number_called(client, two_number
         params = {"CallSid": "CA1", "From": PHONE, "To": to, "Digits": "0"}
         token = "token-b" if to == B else "token-a"
         name = "inbound-voice-choice"
-        response = post_signed(client, name, params, "lang=en", signature=signed_by(token, name, params, "lang=en"))
+        response = post_signed(
+            client, name, params, "lang=en", signature=signed_by(token, name, params, "lang=en")
+        )
         assert f"<Dial>{agent}</Dial>" in response.content.decode()
 
 
 def test_the_environments_account_is_the_default_beside_the_admins(client, fake, db, settings):
-    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_FROM = "ACenv", "token-env", "+16175550000"
+    settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_FROM = (
+        "ACenv",
+        "token-env",
+        "+16175550000",
+    )
     settings.TWILIO_API_BASE = fake.base
     number(fake, A, "ACaaaa", "token-a")
-    assert [account.key for account in config.twilio_accounts()] == ["env", str(TwilioNumber.objects.get().pk)]
+    assert [account.key for account in config.twilio_accounts()] == [
+        "env",
+        str(TwilioNumber.objects.get().pk),
+    ]
     params = sms("+16175550077")  # a number no account has: the default's
-    assert post_signed(client, "inbound-sms", params, signature=signed_by("token-env", "inbound-sms", params)).status_code == 200
+    assert (
+        post_signed(
+            client, "inbound-sms", params, signature=signed_by("token-env", "inbound-sms", params)
+        ).status_code
+        == 200
+    )
     params = sms(A, sid="SM2")
-    assert post_signed(client, "inbound-sms", params, signature=signed_by("token-env", "inbound-sms", params)).status_code == 403
+    assert (
+        post_signed(
+            client, "inbound-sms", params, signature=signed_by("token-env", "inbound-sms", params)
+        ).status_code
+        == 403
+    )
 
 
 # ---------------------------------------------------------------- WhatsApp
@@ -133,7 +163,10 @@ def post_whatsapp(client, data, secret):
     raw = json.dumps(data).encode()
     signature = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
     return client.post(
-        reverse("inbound-whatsapp"), raw, content_type="application/json", headers={"X-Hub-Signature-256": signature}
+        reverse("inbound-whatsapp"),
+        raw,
+        content_type="application/json",
+        headers={"X-Hub-Signature-256": signature},
     )
 
 
@@ -148,7 +181,10 @@ def test_whatsapp_takes_each_number_with_its_apps_secret_and_replies_from_it(
 ):
     whatsapp_number(graph, "P1", "secret-1", "token-1")
     whatsapp_number(graph, "P2", "secret-2", "token-2")
-    assert post_whatsapp(client, for_number("P2", "wamid.X"), "secret-1").json() == {"messages": 0, "statuses": 0}
+    assert post_whatsapp(client, for_number("P2", "wamid.X"), "secret-1").json() == {
+        "messages": 0,
+        "statuses": 0,
+    }
     assert post_whatsapp(client, for_number("P2", "wamid.Y"), "wrong").status_code == 403
     assert not InboundMessage.objects.exists()
     with django_capture_on_commit_callbacks(execute=True):
@@ -178,7 +214,9 @@ def test_each_bot_has_its_own_url_secret_and_replies(client, cast, graph, django
         return client.post(to, json.dumps(data), content_type="application/json", headers=headers)
 
     assert post(telegram_update(), "hook-1").status_code == 403  # the other bot's secret
-    assert post(telegram_update(), "hook-2", to=reverse("inbound-telegram-bot", args=[999])).status_code == 404
+    assert (
+        post(telegram_update(), "hook-2", to=reverse("inbound-telegram-bot", args=[999])).status_code == 404
+    )
     with django_capture_on_commit_callbacks(execute=True):
         assert post(telegram_update(update_id=7), "hook-2").status_code == 200
     with django_capture_on_commit_callbacks(execute=True):  # the same update_id, to the other bot
@@ -196,7 +234,10 @@ def test_the_environments_bot_keeps_its_url(client, db, settings):
     settings.TELEGRAM_WEBHOOK_SECRET = "env-hook"
     headers = {"X-Telegram-Bot-Api-Secret-Token": "env-hook"}
     response = client.post(
-        reverse("inbound-telegram"), json.dumps(telegram_update()), content_type="application/json", headers=headers
+        reverse("inbound-telegram"),
+        json.dumps(telegram_update()),
+        content_type="application/json",
+        headers=headers,
     )
     assert response.status_code == 200
     assert InboundMessage.objects.get().key == "1001"
@@ -233,7 +274,12 @@ def test_an_unreadable_secret_refuses_the_webhook_without_an_error(client, fake,
     number(fake, A, "ACaaaa", "token-a")
     settings.SECRET_KEY = "new-key"
     params = sms(A)
-    assert post_signed(client, "inbound-sms", params, signature=signed_by("token-a", "inbound-sms", params)).status_code == 403
+    assert (
+        post_signed(
+            client, "inbound-sms", params, signature=signed_by("token-a", "inbound-sms", params)
+        ).status_code
+        == 403
+    )
 
 
 # ---------------------------------------------------------------- fetchmail
@@ -248,15 +294,30 @@ def imap_cast(transactional_db):
 
 def test_fetchmail_polls_every_active_mailbox(dovecot, imap_cast, settings):
     settings.INBOUND_IMAP_HOST = ""
-    dovecot.append(b"From: a@example.org\r\nTo: 311@city.test\r\nMessage-ID: <m1@x>\r\nSubject: Tree\r\n\r\nA tree.\r\n")
+    dovecot.append(
+        b"From: a@example.org\r\nTo: 311@city.test\r\nMessage-ID: <m1@x>\r\nSubject: Tree\r\n\r\nA tree.\r\n"
+    )
     client = dovecot.client()
     client.create("Second")
     client.logout()
-    dovecot.append(b"From: b@example.org\r\nTo: 311@city.test\r\nMessage-ID: <m2@x>\r\nSubject: Hole\r\n\r\nA hole.\r\n", "Second")
-    for folder, processed, active in [("INBOX", "Done1", True), ("Second", "Done2", True), ("Second", "Off", False)]:
+    dovecot.append(
+        b"From: b@example.org\r\nTo: 311@city.test\r\nMessage-ID: <m2@x>\r\nSubject: Hole\r\n\r\nA hole.\r\n",
+        "Second",
+    )
+    for folder, processed, active in [
+        ("INBOX", "Done1", True),
+        ("Second", "Done2", True),
+        ("Second", "Off", False),
+    ]:
         row = ImapMailbox(
-            name=folder, host="127.0.0.1", port=dovecot.port, security="none", user=dovecot_server.USER,
-            folder=folder, processed_folder=processed, active=active,
+            name=folder,
+            host="127.0.0.1",
+            port=dovecot.port,
+            security="none",
+            user=dovecot_server.USER,
+            folder=folder,
+            processed_folder=processed,
+            active=active,
         )
         row.set_secret("password", dovecot_server.PASSWORD)
         row.save()
