@@ -98,6 +98,9 @@ class ChannelAccountAdmin(admin.ModelAdmin):
     list_filter = ["active"]
     test_form = None
 
+    class Media:
+        css = {"all": ["inbound/admin.css"]}  # the filter links' touch targets
+
     def get_form(self, request, obj=None, **kwargs):
         kwargs["form"] = secrets_form(self.model)
         return super().get_form(request, obj, **kwargs)
