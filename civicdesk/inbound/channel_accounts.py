@@ -75,6 +75,12 @@ class ChannelAccount(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # After a key rotation, every save moves the stored secrets to the current key.
+        for name in self.SECRETS:
+            setattr(self, f"{name}_sealed", sealed.reseal(getattr(self, f"{name}_sealed")))
+        super().save(*args, **kwargs)
+
     def secret(self, name):
         """The secret in clear; raises sealed.Unreadable when no current key opens it."""
         return sealed.unseal(getattr(self, f"{name}_sealed"))

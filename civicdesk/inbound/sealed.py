@@ -37,6 +37,17 @@ def seal(value):
     return MultiFernet([_fernet(key) for key in _keys()]).encrypt(value.encode()).decode()
 
 
+def reseal(token):
+    """`token` sealed under the current key (a fallback's token moves forward); unchanged when no
+    key opens it, so that saving an account never loses what may still open after a fix."""
+    if not token:
+        return ""
+    try:
+        return MultiFernet([_fernet(key) for key in _keys()]).rotate(token.encode()).decode()
+    except InvalidToken:
+        return token
+
+
 def unseal(token):
     if not token:
         return ""

@@ -257,6 +257,12 @@ def test_a_rotated_key_still_opens_through_the_fallbacks(db, settings):
     with pytest.raises(sealed.Unreadable):
         TwilioNumber.objects.get().secret("auth_token")
     assert config.twilio_for(A).auth_token == ""  # unset, so its webhooks are refused, not a 500
+    TwilioNumber.objects.get().save()  # saved while unreadable: kept as it was, not lost
+
+    settings.SECRET_KEY_FALLBACKS = ["old-key"]
+    TwilioNumber.objects.get().save()  # saving moves it to the current key
+    settings.SECRET_KEY_FALLBACKS = []
+    assert TwilioNumber.objects.get().secret("auth_token") == "token-a"
 
 
 def test_channel_secrets_key_takes_over_from_secret_key(settings):
