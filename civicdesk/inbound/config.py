@@ -174,7 +174,7 @@ class WhatsApp:
 
 def whatsapp_accounts():
     accounts = []
-    if settings.WHATSAPP_APP_SECRET or settings.WHATSAPP_ACCESS_TOKEN:
+    if settings.WHATSAPP_APP_SECRET or settings.WHATSAPP_ACCESS_TOKEN or settings.WHATSAPP_VERIFY_TOKEN:
         accounts.append(
             WhatsApp(
                 key=ENV,
