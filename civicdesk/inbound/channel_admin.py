@@ -163,11 +163,7 @@ class ImapMailboxAdmin(ChannelAccountAdmin):
     search_fields = ["name", "host", "user"]
 
     def environment(self):
-        return [
-            f"{a.user}@{a.host}:{a.port}/{a.folder} (INBOUND_IMAP_*)"
-            for a in config.imap_accounts()
-            if a.key == config.ENV
-        ]
+        return [f"{a.user}@{a.host}:{a.port}/{a.folder} (INBOUND_IMAP_*)" for a in config.env_imap()]
 
     def run_test(self, obj, data):
         return messages.SUCCESS, checks.check_imap(obj)
@@ -180,7 +176,7 @@ class TwilioNumberAdmin(ChannelAccountAdmin):
     test_form = TestForm
 
     def environment(self):
-        return [f"{a.number or '?'} (TWILIO_*)" for a in config.twilio_accounts() if a.key == config.ENV]
+        return [f"{a.number or '?'} (TWILIO_*)" for a in config.env_twilio()]
 
     def run_test(self, obj, data):
         return messages.SUCCESS, checks.check_twilio(obj, data["to"])
@@ -193,11 +189,7 @@ class WhatsAppNumberAdmin(ChannelAccountAdmin):
     test_form = TestForm
 
     def environment(self):
-        return [
-            f"{a.phone_number_id or '?'} (WHATSAPP_*)"
-            for a in config.whatsapp_accounts()
-            if a.key == config.ENV
-        ]
+        return [f"{a.phone_number_id or '?'} (WHATSAPP_*)" for a in config.env_whatsapp()]
 
     def run_test(self, obj, data):
         return messages.SUCCESS, checks.check_whatsapp(obj, data["to"])

@@ -54,22 +54,26 @@ class ImapAccount:
 
 def imap_accounts():
     """Every mailbox `fetchmail` polls: the environment's, then the active rows."""
-    accounts = []
-    if settings.INBOUND_IMAP_HOST and settings.INBOUND_IMAP_USER:
-        accounts.append(
-            ImapAccount(
-                host=settings.INBOUND_IMAP_HOST,
-                port=settings.INBOUND_IMAP_PORT,
-                user=settings.INBOUND_IMAP_USER,
-                password=settings.INBOUND_IMAP_PASSWORD,
-                folder=settings.INBOUND_IMAP_FOLDER,
-                processed_folder=settings.INBOUND_IMAP_PROCESSED_FOLDER,
-                refused_folder=settings.INBOUND_IMAP_REFUSED_FOLDER,
-                security=settings.INBOUND_IMAP_SSL,
-                key=ENV,
-            )
+    return [*env_imap(), *(imap_account(row) for row in ImapMailbox.objects.filter(active=True))]
+
+
+def env_imap():
+    """The environment's mailbox (INBOUND_IMAP_*), as a list of none or one."""
+    if not (settings.INBOUND_IMAP_HOST and settings.INBOUND_IMAP_USER):
+        return []
+    return [
+        ImapAccount(
+            host=settings.INBOUND_IMAP_HOST,
+            port=settings.INBOUND_IMAP_PORT,
+            user=settings.INBOUND_IMAP_USER,
+            password=settings.INBOUND_IMAP_PASSWORD,
+            folder=settings.INBOUND_IMAP_FOLDER,
+            processed_folder=settings.INBOUND_IMAP_PROCESSED_FOLDER,
+            refused_folder=settings.INBOUND_IMAP_REFUSED_FOLDER,
+            security=settings.INBOUND_IMAP_SSL,
+            key=ENV,
         )
-    return accounts + [imap_account(row) for row in ImapMailbox.objects.filter(active=True)]
+    ]
 
 
 def imap_account(row):
@@ -114,19 +118,22 @@ def twilio_webhook_base():
 
 
 def twilio_accounts():
-    accounts = []
-    if settings.TWILIO_AUTH_TOKEN:
-        accounts.append(
-            Twilio(
-                key=ENV,
-                number=settings.TWILIO_FROM,
-                account_sid=settings.TWILIO_ACCOUNT_SID,
-                auth_token=settings.TWILIO_AUTH_TOKEN,
-                api_base=settings.TWILIO_API_BASE,
-                agent_number=settings.VOICE_AGENT_NUMBER,
-            )
+    return [*env_twilio(), *(twilio_account(row) for row in TwilioNumber.objects.filter(active=True))]
+
+
+def env_twilio():
+    if not settings.TWILIO_AUTH_TOKEN:
+        return []
+    return [
+        Twilio(
+            key=ENV,
+            number=settings.TWILIO_FROM,
+            account_sid=settings.TWILIO_ACCOUNT_SID,
+            auth_token=settings.TWILIO_AUTH_TOKEN,
+            api_base=settings.TWILIO_API_BASE,
+            agent_number=settings.VOICE_AGENT_NUMBER,
         )
-    return accounts + [twilio_account(row) for row in TwilioNumber.objects.filter(active=True)]
+    ]
 
 
 def twilio_account(row):
@@ -173,22 +180,25 @@ class WhatsApp:
 
 
 def whatsapp_accounts():
-    accounts = []
-    if settings.WHATSAPP_APP_SECRET or settings.WHATSAPP_ACCESS_TOKEN or settings.WHATSAPP_VERIFY_TOKEN:
-        accounts.append(
-            WhatsApp(
-                key=ENV,
-                phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
-                access_token=settings.WHATSAPP_ACCESS_TOKEN,
-                app_secret=settings.WHATSAPP_APP_SECRET,
-                verify_token=settings.WHATSAPP_VERIFY_TOKEN,
-                template_name=settings.WHATSAPP_TEMPLATE_NAME,
-                template_languages=settings.WHATSAPP_TEMPLATE_LANGUAGES,
-                api_base=settings.WHATSAPP_API_BASE,
-                api_version=settings.WHATSAPP_API_VERSION,
-            )
+    return [*env_whatsapp(), *(whatsapp_account(row) for row in WhatsAppNumber.objects.filter(active=True))]
+
+
+def env_whatsapp():
+    if not (settings.WHATSAPP_APP_SECRET or settings.WHATSAPP_ACCESS_TOKEN or settings.WHATSAPP_VERIFY_TOKEN):
+        return []
+    return [
+        WhatsApp(
+            key=ENV,
+            phone_number_id=settings.WHATSAPP_PHONE_NUMBER_ID,
+            access_token=settings.WHATSAPP_ACCESS_TOKEN,
+            app_secret=settings.WHATSAPP_APP_SECRET,
+            verify_token=settings.WHATSAPP_VERIFY_TOKEN,
+            template_name=settings.WHATSAPP_TEMPLATE_NAME,
+            template_languages=settings.WHATSAPP_TEMPLATE_LANGUAGES,
+            api_base=settings.WHATSAPP_API_BASE,
+            api_version=settings.WHATSAPP_API_VERSION,
         )
-    return accounts + [whatsapp_account(row) for row in WhatsAppNumber.objects.filter(active=True)]
+    ]
 
 
 def whatsapp_account(row):

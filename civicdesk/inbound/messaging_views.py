@@ -67,7 +67,10 @@ def whatsapp(request):
         return _whatsapp_handshake(request)
     accounts = [account for account in config.whatsapp_accounts() if account.app_secret]
     if not accounts:
-        return _error(503, "WhatsApp is not configured: add a WhatsApp number in the admin.")
+        return _error(
+            503,
+            "WhatsApp is not configured: add a WhatsApp number in the admin (or set WHATSAPP_APP_SECRET).",
+        )
     raw = _body(request)
     if raw is None:
         return _error(413, f"Deliveries may be at most {MAX_BODY} bytes.")
@@ -145,7 +148,9 @@ def telegram(request, bot=config.ENV):
     if account is None or not account.webhook_secret:
         if bot != config.ENV:
             return _error(404, "No such Telegram bot.")
-        return _error(503, "Telegram is not configured: add a bot in the admin.")
+        return _error(
+            503, "No Telegram bot at this URL (TELEGRAM_WEBHOOK_SECRET): bots from the admin have their own."
+        )
     secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not secret:
         return _refused(request, 401, "Missing X-Telegram-Bot-Api-Secret-Token.")
