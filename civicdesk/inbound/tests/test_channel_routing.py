@@ -112,6 +112,27 @@ def test_the_phone_menu_dials_the_agents_of_the_number_called(client, two_number
         assert f"<Dial>{agent}</Dial>" in response.content.decode()
 
 
+def test_a_recording_is_fetched_with_the_called_numbers_account_and_the_case_number_texted_from_it(
+    client, cast, two_numbers, fake, django_capture_on_commit_callbacks
+):
+    recording = f"{fake.base}/2010-04-01/Accounts/ACbbbb/Recordings/RE1"
+    params = {"RecordingSid": "RE1", "RecordingUrl": recording, "From": PHONE, "To": B, "CallSid": "CA1"}
+    name = "inbound-voice-recorded"
+    with django_capture_on_commit_callbacks(execute=True):
+        post_signed(client, name, params, "lang=en", signature=signed_by("token-b", name, params, "lang=en"))
+    case = Case.objects.get(channel="voice")
+    (get, path, headers, _), (post, sms_path, sms_headers, body) = fake.requests
+    assert (get, path) == ("GET", "/2010-04-01/Accounts/ACbbbb/Recordings/RE1")
+    assert (
+        headers["Authorization"]
+        == sms_headers["Authorization"]
+        == "Basic " + base64.b64encode(b"ACbbbb:token-b").decode()
+    )
+    assert sms_path == "/2010-04-01/Accounts/ACbbbb/Messages.json"
+    form = parse_qs(body.decode())
+    assert form["From"] == [B] and case.number in form["Body"][0]
+
+
 def test_the_environments_account_is_the_default_beside_the_admins(client, fake, db, settings):
     settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_FROM = (
         "ACenv",
