@@ -18,7 +18,7 @@ from email.utils import getaddresses
 from django.conf import settings
 from django.db import close_old_connections
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
-from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
+from imap_tools.errors import MailboxFolderCreateError, MailboxLoginError, UnexpectedCommandStatusError
 
 from civicdesk.cases.models import Channel
 
@@ -37,7 +37,11 @@ def connect(account, timeout=60):
     mailbox.login(account.user, account.password, initial_folder=account.folder)
     for folder in (account.processed_folder, account.refused_folder):
         if folder and not mailbox.folder.exists(folder):
-            mailbox.folder.create(folder)
+            try:
+                mailbox.folder.create(folder)
+            except MailboxFolderCreateError:
+                if not mailbox.folder.exists(folder):
+                    raise  # not a poller of another mailbox on the same account making it first
     return mailbox
 
 

@@ -336,19 +336,59 @@ def test_fetchmail_polls_every_active_mailbox(dovecot, imap_cast, settings):
         ("Second", "Done2", True),
         ("Second", "Off", False),
     ]:
-        row = ImapMailbox(
-            name=folder,
-            host="127.0.0.1",
-            port=dovecot.port,
-            security="none",
-            user=dovecot_server.USER,
-            folder=folder,
-            processed_folder=processed,
-            active=active,
-        )
-        row.set_secret("password", dovecot_server.PASSWORD)
-        row.save()
+        mailbox_row(folder, processed, dovecot.port, active)
     call_command("fetchmail", "--once")
     assert sorted(InboundMessage.objects.values_list("key", flat=True)) == ["<m1@x>", "<m2@x>"]
     assert len(dovecot.contents("Done1")) == 1 and len(dovecot.contents("Done2")) == 1
     assert dovecot.contents("Off") is None  # the inactive mailbox was not opened
+
+
+def test_fetchmail_starts_polling_a_mailbox_added_in_the_admin_while_it_runs(dovecot, imap_cast, settings):
+    import threading
+
+    from django.db import connections
+
+    from civicdesk.inbound.management.commands.fetchmail import Command
+
+    from .test_fetchmail import wait_until
+
+    settings.INBOUND_IMAP_HOST = ""
+    mailbox_row("INBOX", "Done1", dovecot.port)
+    dovecot.append(b"From: a@example.org\r\nTo: 311@city.test\r\nMessage-ID: <r1@x>\r\n\r\nA tree.\r\n")
+    command = Command()
+    command.once, command.interval, command.idle, command.only = False, 1, True, None
+    command.stopping, command.refused = threading.Event(), []
+
+    def supervise():
+        try:
+            command.supervise(command.accounts())
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=supervise)
+    worker.start()
+    try:
+        wait_until(lambda: InboundMessage.objects.filter(key="<r1@x>").exists())
+        client = dovecot.client()
+        client.create("Second")
+        client.logout()
+        dovecot.append(
+            b"From: b@example.org\r\nTo: 311@city.test\r\nMessage-ID: <r2@x>\r\n\r\nA hole.\r\n", "Second"
+        )
+        mailbox_row("Second", "Done2", dovecot.port)
+        wait_until(lambda: InboundMessage.objects.filter(key="<r2@x>").exists())
+    finally:
+        command.stopping.set()
+        worker.join(30)
+    assert not worker.is_alive()
+    assert len(dovecot.contents("Done2")) == 1
+
+
+def mailbox_row(folder, processed, port, active=True):
+    row = ImapMailbox(
+        name=folder, host="127.0.0.1", port=port, security="none", user=dovecot_server.USER,
+        folder=folder, processed_folder=processed, active=active,
+    )  # fmt: skip
+    row.set_secret("password", dovecot_server.PASSWORD)
+    row.save()
+    return row
