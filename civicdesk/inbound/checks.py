@@ -9,6 +9,7 @@ import ssl
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from dataclasses import replace
 
 from django.conf import settings
 from django.urls import reverse
@@ -127,7 +128,7 @@ def check_imap(row):
 
 def check_twilio(row, to):
     """Sends a real SMS to `to` (E.164) through the account's Messages resource."""
-    account = config.twilio_account(row)
+    account = replace(config.twilio_account(row), timeout=TIMEOUT)
     body = _("This is a test message from %(city)s 311.") % {"city": settings.CITY_NAME}
     with _talking_to(f"Twilio ({account.api_base})", [account.auth_token]):
         answer = twilio.post_message(account, to, body, status_callback=False)

@@ -212,6 +212,18 @@ def test_a_test_reports_an_unreachable_host(admin_client):
     assert "refused the connection" in page
 
 
+def test_a_test_reports_a_provider_that_does_not_answer(admin_client, monkeypatch):
+    from civicdesk.inbound import checks
+
+    monkeypatch.setattr(checks, "TIMEOUT", 1)
+    with socket.socket() as silent:  # accepts connections (the backlog) and never says a word
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        row = twilio_number(api_base=f"http://127.0.0.1:{silent.getsockname()[1]}")
+        response = admin_client.post(f"{TWILIO}{row.pk}/test/", {"to": "+16175550123"}, follow=True)
+    assert "did not answer within 1 seconds" in response.content.decode()
+
+
 @pytest.fixture
 def graph():
     provider = Provider()
