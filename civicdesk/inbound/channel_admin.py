@@ -160,6 +160,10 @@ class ChannelAccountAdmin(admin.ModelAdmin):
 @admin.register(ImapMailbox)
 class ImapMailboxAdmin(ChannelAccountAdmin):
     list_display = ["name", "user", "host", "port", "security", "folder", "active", "secrets"]
+    fields = [
+        "name", "active", "host", "port", "security", "user", "password", "clear_password",
+        "folder", "processed_folder", "refused_folder",
+    ]  # fmt: skip
     search_fields = ["name", "host", "user"]
 
     def environment(self):
@@ -172,6 +176,16 @@ class ImapMailboxAdmin(ChannelAccountAdmin):
 @admin.register(TwilioNumber)
 class TwilioNumberAdmin(ChannelAccountAdmin):
     list_display = ["name", "number", "account_sid", "api_base", "active", "secrets"]
+    fields = [
+        "name",
+        "active",
+        "number",
+        "account_sid",
+        "auth_token",
+        "clear_auth_token",
+        "api_base",
+        "agent_number",
+    ]
     search_fields = ["name", "number", "account_sid"]
     test_form = TestForm
 
@@ -185,6 +199,11 @@ class TwilioNumberAdmin(ChannelAccountAdmin):
 @admin.register(WhatsAppNumber)
 class WhatsAppNumberAdmin(ChannelAccountAdmin):
     list_display = ["name", "phone_number_id", "template_name", "api_base", "active", "secrets"]
+    fields = [
+        "name", "active", "phone_number_id", "access_token", "clear_access_token", "app_secret",
+        "clear_app_secret", "verify_token", "clear_verify_token", "template_name", "template_languages",
+        "api_base", "api_version",
+    ]  # fmt: skip
     search_fields = ["name", "phone_number_id"]
     test_form = TestForm
 
@@ -198,6 +217,10 @@ class WhatsAppNumberAdmin(ChannelAccountAdmin):
 @admin.register(TelegramBot)
 class TelegramBotAdmin(ChannelAccountAdmin):
     list_display = ["name", "webhook_url", "api_base", "active", "secrets"]
+    fields = [
+        "name", "active", "webhook_url", "bot_token", "clear_bot_token", "webhook_secret",
+        "clear_webhook_secret", "api_base",
+    ]  # fmt: skip
     search_fields = ["name"]
     readonly_fields = ["webhook_url"]
     test_form = TelegramTestForm
