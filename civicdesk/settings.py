@@ -33,6 +33,14 @@ SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEV_SECRET_KEY and not env_bool("CIVICDESK_TESTING"):
     raise ImproperlyConfigured("Set SECRET_KEY: the development key is refused when DEBUG is off.")
 
+# Old keys, still accepted for signatures and sessions while they expire (and for opening channel
+# secrets sealed under them, decision 51): put the previous SECRET_KEY here when rotating it.
+SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+# Channel secrets entered in the admin (decision 51) are encrypted under a key derived from
+# CHANNEL_SECRETS_KEY when set, else from SECRET_KEY; either rotates through its *_FALLBACKS.
+CHANNEL_SECRETS_KEY = os.environ.get("CHANNEL_SECRETS_KEY", "")
+CHANNEL_SECRETS_KEY_FALLBACKS = env_list("CHANNEL_SECRETS_KEY_FALLBACKS")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -77,3 +77,7 @@ class ConversationAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# The channels' accounts (decision 51) have their own module; importing it registers them.
+from . import channel_admin  # noqa: E402, F401

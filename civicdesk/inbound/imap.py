@@ -5,20 +5,20 @@ stored through `actions.receive`, and only then flagged \\Seen and moved out of 
 between storing and moving fetches the message again next time; `receive` is idempotent by the
 Message-ID (or a digest of the bytes), so that stores nothing twice."""
 
+import contextlib
 import email.policy
 import imaplib
 import logging
 import re
 import ssl
 import time
-from dataclasses import dataclass
 from email.parser import BytesHeaderParser
 from email.utils import getaddresses
 
 from django.conf import settings
 from django.db import close_old_connections
 from imap_tools import AND, MailBox, MailBoxStartTls, MailBoxUnencrypted, MailMessageFlags
-from imap_tools.errors import MailboxLoginError, UnexpectedCommandStatusError
+from imap_tools.errors import MailboxFolderCreateError, MailboxLoginError, UnexpectedCommandStatusError
 
 from civicdesk.cases.models import Channel
 
@@ -32,32 +32,20 @@ UID = re.compile(rb"UID (\d+)")
 CONNECTION_ERRORS = (OSError, imaplib.IMAP4.error, UnexpectedCommandStatusError, EOFError)
 
 
-@dataclass(frozen=True)
-class Account:
-    host: str
-    port: int
-    user: str
-    password: str
-    folder: str = "INBOX"
-    processed_folder: str = "Processed"
-    refused_folder: str = "Refused"
-    security: str = "ssl"  # "ssl", "starttls" or "none"
-
-    @classmethod
-    def from_settings(cls):
-        return cls(
-            host=settings.INBOUND_IMAP_HOST,
-            port=settings.INBOUND_IMAP_PORT,
-            user=settings.INBOUND_IMAP_USER,
-            password=settings.INBOUND_IMAP_PASSWORD,
-            folder=settings.INBOUND_IMAP_FOLDER,
-            processed_folder=settings.INBOUND_IMAP_PROCESSED_FOLDER,
-            refused_folder=settings.INBOUND_IMAP_REFUSED_FOLDER,
-            security=settings.INBOUND_IMAP_SSL,
-        )
-
-
 def connect(account, timeout=60):
+    mailbox = _open(account, timeout)
+    mailbox.login(account.user, account.password, initial_folder=account.folder)
+    for folder in (account.processed_folder, account.refused_folder):
+        if folder and not mailbox.folder.exists(folder):
+            try:
+                mailbox.folder.create(folder)
+            except MailboxFolderCreateError:
+                if not mailbox.folder.exists(folder):
+                    raise  # not a poller of another mailbox on the same account making it first
+    return mailbox
+
+
+def _open(account, timeout):
     if account.security == "ssl":
         mailbox = MailBox(
             account.host, account.port, timeout=timeout, ssl_context=ssl.create_default_context()
@@ -68,11 +56,20 @@ def connect(account, timeout=60):
         )
     else:
         mailbox = MailBoxUnencrypted(account.host, account.port, timeout=timeout)
-    mailbox.login(account.user, account.password, initial_folder=account.folder)
-    for folder in (account.processed_folder, account.refused_folder):
-        if folder and not mailbox.folder.exists(folder):
-            mailbox.folder.create(folder)
     return mailbox
+
+
+def check(account, timeout=15):
+    """The admin's "send a test": log in, select the folder, and count its messages. Changes
+    nothing on the server (no folder is created). Raises what `connect` would."""
+    mailbox = _open(account, timeout)
+    try:
+        mailbox.login(account.user, account.password, initial_folder=None)
+        mailbox.folder.set(account.folder)
+        return mailbox.folder.status(account.folder)["MESSAGES"]
+    finally:
+        with contextlib.suppress(CONNECTION_ERRORS):
+            mailbox.logout()
 
 
 def fetch_once(mailbox, account):

@@ -154,12 +154,15 @@ def get(url, headers, limit, timeout=TIMEOUT):
         return data, response.headers.get_content_type()
 
 
-def fetch_whatsapp(media_id):
-    """Graph API media: the id gives a short-lived URL, which needs the same bearer token."""
-    token = {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"}
-    base = f"{settings.WHATSAPP_API_BASE.rstrip('/')}/v{settings.WHATSAPP_API_VERSION}"
+def fetch_whatsapp(media_id, account):
+    """Graph API media: the id gives a short-lived URL, which needs the same bearer token. `account`:
+    the number the message came to (inbound.config)."""
+    if account is None or not account.access_token:
+        raise ValueError("no WhatsApp number with an access token is configured")
+    token = {"Authorization": f"Bearer {account.access_token}"}
+    base = f"{account.api_base.rstrip('/')}/v{account.api_version}"
     info, _type = get(f"{base}/{media_id}", token, 64 * 1024)
     url = json.loads(info).get("url")
-    if not isinstance(url, str) or not url.startswith(("https://", settings.WHATSAPP_API_BASE)):
+    if not isinstance(url, str) or not url.startswith(("https://", account.api_base)):
         raise ValueError("The Graph API gave no usable media URL.")
     return get(url, token, settings.INBOUND_MAX_BYTES)

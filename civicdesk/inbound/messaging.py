@@ -11,6 +11,7 @@ import mimetypes
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from types import SimpleNamespace
 
 from django.conf import settings
@@ -35,7 +36,7 @@ from civicdesk.residents.models import (
     ResidentEventKind,
 )
 
-from . import media
+from . import config, media
 from .actions import guess_language
 from .models import Conversation, InboundMessage
 from .services import suggest_service, triage_service
@@ -159,9 +160,9 @@ def process_messaging(message, force=False):
     # conversation and case (else each would open its own case).
     locks.hold(message.channel, incoming.address)
     # Before anything is made: a fetch that must wait takes the message back whole.
-    photos, message.attachments = media.fetch_all(
-        message, incoming.files, media.fetch_whatsapp, media.last_attempt(message)
-    )
+    account = config.whatsapp_for(next(iter(message.recipients), None))
+    fetch = partial(media.fetch_whatsapp, account=account)
+    photos, message.attachments = media.fetch_all(message, incoming.files, fetch, media.last_attempt(message))
     remember_contact(message.channel, incoming)
     if incoming.kind == "post":
         return _post(message, incoming)

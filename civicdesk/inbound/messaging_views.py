@@ -14,7 +14,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from civicdesk.lib import ratelimit
 
-from . import actions, signing
+from . import actions, config, signing
 from .messaging import SOCIAL, TELEGRAM, WHATSAPP, check_social_payload, record_whatsapp_status
 from .models import InboundMessage
 
@@ -49,9 +49,12 @@ def _json(raw):
         return None
 
 
-def _store(channel, key, data, sender=""):
+def _store(channel, key, data, sender="", account=None):
+    """`account`, the key of ours the message came to, is kept as its recipient: replies go out
+    from it (decision 51)."""
     raw = json.dumps(data, sort_keys=True).encode()
-    return actions.receive(channel, str(key), raw, sender=str(sender))
+    recipients = [account] if account else []
+    return actions.receive(channel, str(key), raw, sender=str(sender), recipients=recipients)
 
 
 # ---------------------------------------------------------------- WhatsApp Cloud API
@@ -62,22 +65,33 @@ def _store(channel, key, data, sender=""):
 def whatsapp(request):
     if request.method == "GET":
         return _whatsapp_handshake(request)
-    if not settings.WHATSAPP_APP_SECRET:
-        return _error(503, "WhatsApp is not configured (WHATSAPP_APP_SECRET).")
+    accounts = [account for account in config.whatsapp_accounts() if account.app_secret]
+    if not accounts:
+        return _error(
+            503,
+            "WhatsApp is not configured: add a WhatsApp number in the admin (or set WHATSAPP_APP_SECRET).",
+        )
     raw = _body(request)
     if raw is None:
         return _error(413, f"Deliveries may be at most {MAX_BODY} bytes.")
     signature = request.headers.get("X-Hub-Signature-256", "")
     if not signature:
         return _refused(request, 401, "Missing X-Hub-Signature-256.")
-    expected = "sha256=" + hmac.new(settings.WHATSAPP_APP_SECRET.encode(), raw, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, signature.strip()):
+    # Meta signs with the app's secret: the delivery is for the numbers of the app whose secret signed it.
+    signers = [account for account in accounts if _signed_by(account.app_secret, raw, signature)]
+    if not signers:
         return _refused(request, 403, "Wrong signature.")
     data = _json(raw)
     if not isinstance(data, dict):
         return _error(400, "The body is not a JSON object.")
     stored = statuses = 0
     for value in _whatsapp_values(data):
+        metadata = value.get("metadata") if isinstance(value.get("metadata"), dict) else {}
+        number_id = str(metadata.get("phone_number_id", ""))
+        owner = next((a for a in accounts if number_id and a.phone_number_id == number_id), None)
+        if owner is not None and owner not in signers:
+            continue  # a number of another app, which this signature does not vouch for
+        account = owner or signers[0]
         contacts = {str(c.get("wa_id")): c for c in _list(value.get("contacts"))}
         for message in _list(value.get("messages")):
             if isinstance(message.get("id"), str) and isinstance(message.get("from"), str | int):
@@ -87,6 +101,7 @@ def whatsapp(request):
                     message["id"],
                     {"message": message, "contact": contact},
                     "+" + str(message["from"]),
+                    account.phone_number_id,
                 )
                 stored += 1
         for status in _list(value.get("statuses")):
@@ -94,15 +109,18 @@ def whatsapp(request):
     return JsonResponse({"messages": stored, "statuses": statuses})
 
 
+def _signed_by(secret, raw, signature):
+    expected = "sha256=" + hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, signature.strip())
+
+
 def _whatsapp_handshake(request):
-    """Meta's subscription check: echo hub.challenge when hub.verify_token is ours."""
-    token = request.GET.get("hub.verify_token", "")
-    ours = settings.WHATSAPP_VERIFY_TOKEN
-    if (
-        request.GET.get("hub.mode") == "subscribe"
-        and ours
-        and hmac.compare_digest(token.encode(), ours.encode())
-    ):
+    """Meta's subscription check: echo hub.challenge when hub.verify_token is one of ours."""
+    token = request.GET.get("hub.verify_token", "").encode()
+    ours = [account.verify_token.encode() for account in config.whatsapp_accounts() if account.verify_token]
+    # Compared with each in constant time, with no early exit: which one matched must not leak.
+    matched = [hmac.compare_digest(token, verify) for verify in ours]
+    if request.GET.get("hub.mode") == "subscribe" and any(matched):
         return HttpResponse(request.GET.get("hub.challenge", ""), content_type="text/plain")
     return HttpResponse("Verification failed.", status=403, content_type="text/plain")
 
@@ -124,13 +142,19 @@ def _whatsapp_values(data):
 
 @csrf_exempt
 @require_POST
-def telegram(request):
-    if not settings.TELEGRAM_WEBHOOK_SECRET:
-        return _error(503, "Telegram is not configured (TELEGRAM_WEBHOOK_SECRET).")
+def telegram(request, bot=config.ENV):
+    """/inbound/telegram/ for the environment's bot, /inbound/telegram/<id>/ for the admin's."""
+    account = config.telegram_bot(bot)
+    if account is None or not account.webhook_secret:
+        if bot != config.ENV:
+            return _error(404, "No such Telegram bot.")
+        return _error(
+            503, "No Telegram bot at this URL (TELEGRAM_WEBHOOK_SECRET): bots from the admin have their own."
+        )
     secret = request.headers.get("X-Telegram-Bot-Api-Secret-Token", "")
     if not secret:
         return _refused(request, 401, "Missing X-Telegram-Bot-Api-Secret-Token.")
-    if not hmac.compare_digest(secret.encode(), settings.TELEGRAM_WEBHOOK_SECRET.encode()):
+    if not hmac.compare_digest(secret.encode(), account.webhook_secret.encode()):
         return _refused(request, 403, "Wrong secret token.")
     raw = _body(request)
     if raw is None:
@@ -141,7 +165,9 @@ def telegram(request):
     message = data.get("message")
     if not isinstance(message, dict) or not isinstance(message.get("chat"), dict):
         return JsonResponse({"stored": False})  # edits, reactions, membership: nothing to file
-    stored = _store(TELEGRAM, data["update_id"], data, message["chat"].get("id", ""))
+    # update_id counts per bot: the admin's bots' keys say whose (the environment's keep the bare id).
+    key = data["update_id"] if bot == config.ENV else f"bot{account.key}:{data['update_id']}"
+    stored = _store(TELEGRAM, key, data, message["chat"].get("id", ""), account.key)
     return JsonResponse({"stored": True, "id": stored.pk})
 
 

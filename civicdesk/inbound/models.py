@@ -98,7 +98,15 @@ class InboundMessage(models.Model):
         verbose_name_plural = _("inbound messages")
         ordering = ["-received_at"]
         constraints = [models.UniqueConstraint(fields=["channel", "key"], name="inbound_message_key_unique")]
-        indexes = [models.Index(fields=["status", "received_at"], name="inbound_status_idx")]
+        indexes = [
+            models.Index(fields=["status", "received_at"], name="inbound_status_idx"),
+            # Which of the city's accounts a resident last wrote to: replies go out from it.
+            models.Index(fields=["channel", "sender", "received_at"], name="inbound_sender_idx"),
+        ]
 
     def __str__(self):
         return f"{self.channel} {self.key} ({self.status})"
+
+
+# The channels' accounts live in their own module; imported here so that Django registers them.
+from .channel_accounts import ImapMailbox, TelegramBot, TwilioNumber, WhatsAppNumber  # noqa: E402, F401

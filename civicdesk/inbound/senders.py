@@ -6,11 +6,10 @@ import json
 import urllib.error
 import urllib.request
 
-from django.conf import settings
-
 from civicdesk.notify.delivery import Undeliverable
 from civicdesk.notify.models import OutboxMessage
 
+from . import config
 from .messaging import REENGAGEMENT_ERROR, WHATSAPP, whatsapp_window_open
 from .models import Conversation
 
@@ -45,7 +44,7 @@ def _keep_provider_id(message, provider_id, **fields):
         OutboxMessage.objects.filter(pk=message.pk).update(**fields)
 
 
-def whatsapp_payload(message, now=None):
+def whatsapp_payload(message, account, now=None):
     """Free text inside the 24-hour window; outside it only the approved template, with the case
     number as its one body parameter. A message marked `as_template` goes as the template anyway
     (Meta said the window had closed)."""
@@ -61,31 +60,41 @@ def whatsapp_payload(message, now=None):
     }
     if not message.as_template and whatsapp_window_open(conversation, now):
         return base | {"type": "text", "text": {"preview_url": False, "body": message.body}}
-    if not settings.WHATSAPP_TEMPLATE_NAME:
-        raise Undeliverable("Outside WhatsApp's 24-hour window and no WHATSAPP_TEMPLATE_NAME is set.")
-    number = message.case.number if message.case else ""
-    template = {
-        "name": settings.WHATSAPP_TEMPLATE_NAME,
-        "language": {"code": settings.WHATSAPP_TEMPLATE_LANGUAGES.get(message.language, message.language)},
-        "components": [{"type": "body", "parameters": [{"type": "text", "text": number}]}],
+    if not account.template_name:
+        raise Undeliverable("Outside WhatsApp's 24-hour window and the number has no template set.")
+    return base | template(account, message.language, message.case.number if message.case else "")
+
+
+def template(account, language, number):
+    """The approved template, its one body parameter the case number."""
+    return {
+        "type": "template",
+        "template": {
+            "name": account.template_name,
+            "language": {"code": account.template_languages.get(language, language)},
+            "components": [{"type": "body", "parameters": [{"type": "text", "text": number}]}],
+        },
     }
-    return base | {"type": "template", "template": template}
 
 
 def send_whatsapp(message):
-    if not (settings.WHATSAPP_ACCESS_TOKEN and settings.WHATSAPP_PHONE_NUMBER_ID):
-        raise Undeliverable("WhatsApp is not configured (WHATSAPP_ACCESS_TOKEN, WHATSAPP_PHONE_NUMBER_ID).")
-    base = settings.WHATSAPP_API_BASE.rstrip("/")
-    url = f"{base}/v{settings.WHATSAPP_API_VERSION}/{settings.WHATSAPP_PHONE_NUMBER_ID}/messages"
-    headers = {"Authorization": f"Bearer {settings.WHATSAPP_ACCESS_TOKEN}"}
-    payload = whatsapp_payload(message)
+    """From the number the resident last wrote to (else the default one)."""
+    account = config.whatsapp_for_reply(message.recipient, message.case_id)
+    if account is None or not (account.access_token and account.phone_number_id):
+        raise Undeliverable(
+            "WhatsApp is not configured: add a WhatsApp number in the admin "
+            "(or set WHATSAPP_ACCESS_TOKEN and WHATSAPP_PHONE_NUMBER_ID)."
+        )
+    url = account.messages_url()
+    headers = {"Authorization": f"Bearer {account.access_token}"}
+    payload = whatsapp_payload(message, account)
     try:
         answer = post_json(url, payload, headers)
     except Undeliverable as error:
         if payload["type"] != "text" or REENGAGEMENT_ERROR not in str(error):
             raise
         message.as_template = True
-        payload = whatsapp_payload(message)
+        payload = whatsapp_payload(message, account)
         answer = post_json(url, payload, headers)
     # Kept so the staff case page can say the resident got the template, not the words.
     sent_as_template = payload["type"] == "template"
@@ -93,10 +102,11 @@ def send_whatsapp(message):
 
 
 def send_telegram(message):
-    if not settings.TELEGRAM_BOT_TOKEN:
-        raise Undeliverable("Telegram is not configured (TELEGRAM_BOT_TOKEN).")
-    url = f"{settings.TELEGRAM_API_BASE.rstrip('/')}/bot{settings.TELEGRAM_BOT_TOKEN}/sendMessage"
-    answer = post_json(url, {"chat_id": message.recipient, "text": message.body})
+    """From the bot the chat wrote to (else the default one)."""
+    bot = config.telegram_for_reply(message.recipient, message.case_id)
+    if bot is None or not bot.bot_token:
+        raise Undeliverable("Telegram is not configured: add a bot in the admin (or set TELEGRAM_BOT_TOKEN).")
+    answer = post_json(bot.method_url("sendMessage"), {"chat_id": message.recipient, "text": message.body})
     if answer.get("ok") is False:
         raise Undeliverable(f"Telegram: {answer.get('description', 'refused')}")
     _keep_provider_id(message, (answer.get("result") or {}).get("message_id"))

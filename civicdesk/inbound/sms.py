@@ -6,6 +6,7 @@ the outbox as an SMS, in the resident's language (English or Spanish, told by th
 import mimetypes
 import re
 from datetime import timedelta
+from functools import partial
 from urllib.parse import parse_qs
 
 from django.conf import settings
@@ -21,7 +22,7 @@ from civicdesk.notify import outbox
 from civicdesk.notify.models import OutboxMessage
 from civicdesk.residents import consent
 
-from . import media, twilio
+from . import config, media, twilio
 from .models import Conversation
 from .services import rank_services, triage_service
 
@@ -218,7 +219,8 @@ def _fetch_files(conversation, message):
     for each in [*earlier, message]:
         files = mms_files(form_of(each))
         if files:
-            images, each.attachments = media.fetch_all(each, files, twilio.fetch_recording, give_up)
+            fetch = partial(twilio.fetch_recording, account=config.twilio_for(*each.recipients))
+            images, each.attachments = media.fetch_all(each, files, fetch, give_up)
             photos += images
             if each is not message:
                 each.save(update_fields=["attachments"])

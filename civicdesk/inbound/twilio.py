@@ -1,6 +1,7 @@
 """The Twilio wire: webhook signatures (checked with `twilio`'s own RequestValidator), the REST call
 that sends an SMS, the delivery-status callback, and fetching a call's recording (decision 48).
-Any Twilio-compatible provider speaks the same wire; TWILIO_API_BASE points at it."""
+Any Twilio-compatible provider speaks the same wire; each account's API base points at it. Which
+account applies is `inbound.config`'s to say (decision 51)."""
 
 import base64
 import json
@@ -15,55 +16,66 @@ from twilio.request_validator import RequestValidator
 from civicdesk.notify.delivery import Undeliverable
 from civicdesk.notify.models import OutboxMessage
 
-from . import media
+from . import config, media
 
 
 def public_url(request):
     """The URL Twilio called, which is what it signed: TWILIO_WEBHOOK_BASE (default SITE_URL) and the
     path and query, never the Host header a proxy in front of us may have rewritten."""
     query = request.META.get("QUERY_STRING", "")
-    return settings.TWILIO_WEBHOOK_BASE + request.path + (f"?{query}" if query else "")
+    return config.twilio_webhook_base() + request.path + (f"?{query}" if query else "")
 
 
 def signed(request):
-    """True when X-Twilio-Signature is the account's signature of this POST. Refused when no auth
-    token is configured: an unsigned channel would let anyone file cases or unsubscribe numbers."""
+    """The account this POST is for (by its To number, or From for a callback about a message we
+    sent; else the default) when X-Twilio-Signature is that account's signature of it, else None.
+    Refused when no auth token is configured: an unsigned channel would let anyone file cases or
+    unsubscribe numbers."""
     signature = request.headers.get("X-Twilio-Signature", "")
-    if not settings.TWILIO_AUTH_TOKEN or not signature:
-        return False
+    account = config.twilio_for(request.POST.get("To"), request.POST.get("From"))
+    if account is None or not account.auth_token or not signature:
+        return None
     params = {key: request.POST.get(key) for key in request.POST}
-    return RequestValidator(settings.TWILIO_AUTH_TOKEN).validate(public_url(request), params, signature)
+    valid = RequestValidator(account.auth_token).validate(public_url(request), params, signature)
+    return account if valid else None
 
 
-def _auth_header():
-    pair = f"{settings.TWILIO_ACCOUNT_SID}:{settings.TWILIO_AUTH_TOKEN}".encode()
+def _auth_header(account):
+    pair = f"{account.account_sid}:{account.auth_token}".encode()
     return "Basic " + base64.b64encode(pair).decode()
 
 
-def messages_url():
-    return f"{settings.TWILIO_API_BASE}/2010-04-01/Accounts/{settings.TWILIO_ACCOUNT_SID}/Messages.json"
+def messages_url(account):
+    return f"{account.api_base}/2010-04-01/Accounts/{account.account_sid}/Messages.json"
+
+
+def post_message(account, to, body, status_callback=True):
+    """POST Twilio's Messages resource; returns its JSON answer. Raises urllib's errors."""
+    form = {"To": to, "From": account.number, "Body": body}
+    if status_callback:
+        form["StatusCallback"] = account.webhook_base + reverse("inbound-sms-status")
+    request = urllib.request.Request(  # noqa: S310 - https (or the tests' http) from the account
+        messages_url(account),
+        data=urllib.parse.urlencode(form).encode(),
+        headers={"Authorization": _auth_header(account), "Content-Type": "application/x-www-form-urlencoded"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=account.timeout) as response:  # noqa: S310
+        return json.loads(response.read() or b"{}")
 
 
 def send_sms(message):
-    """The outbox's sender for channel "sms": one POST of Twilio's Messages resource. A 4xx other
-    than 429 is a refusal no retry fixes (an invalid or opted-out number: Twilio error 21610)."""
-    if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_FROM):
-        raise Undeliverable("SMS is not configured (TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM).")
-    form = {
-        "To": message.recipient,
-        "From": settings.TWILIO_FROM,
-        "Body": message.body,
-        "StatusCallback": settings.TWILIO_WEBHOOK_BASE + reverse("inbound-sms-status"),
-    }
-    request = urllib.request.Request(  # noqa: S310 - https (or the tests' http) from settings
-        messages_url(),
-        data=urllib.parse.urlencode(form).encode(),
-        headers={"Authorization": _auth_header(), "Content-Type": "application/x-www-form-urlencoded"},
-        method="POST",
-    )
+    """The outbox's sender for channel "sms": one POST of Twilio's Messages resource, from the number
+    the resident last wrote to or called. A 4xx other than 429 is a refusal no retry fixes (an
+    invalid or opted-out number: Twilio error 21610)."""
+    account = config.twilio_for_reply(message.recipient, message.case_id)
+    if account is None or not account.can_send():
+        raise Undeliverable(
+            "SMS is not configured: add a Twilio number in the admin "
+            "(or set TWILIO_ACCOUNT_SID, TWILIO_AUTH_TOKEN, TWILIO_FROM)."
+        )
     try:
-        with urllib.request.urlopen(request, timeout=settings.TWILIO_TIMEOUT) as response:  # noqa: S310
-            answer = json.loads(response.read() or b"{}")
+        answer = post_message(account, message.recipient, message.body)
     except urllib.error.HTTPError as error:
         detail = error.read()[:500].decode(errors="replace")
         if 400 <= error.code < 500 and error.code != 429:
@@ -82,11 +94,11 @@ def record_status(sid, status, error_code=""):
     return OutboxMessage.objects.filter(provider_id=sid, channel=OutboxMessage.Channel.SMS).update(**fields)
 
 
-def fetch_recording(url):
+def fetch_recording(url, account):
     """A recording's audio (WAV) or an MMS's file from Twilio, with the account's Basic auth (media
-    can be protected). Only from TWILIO_API_BASE: the URL comes from a POST and must not make us
-    fetch anything else. Returns (bytes, content type)."""
-    if not url.startswith(settings.TWILIO_API_BASE + "/"):
+    can be protected). Only from that account's API base: the URL comes from a POST and must not make
+    us fetch anything else. Returns (bytes, content type)."""
+    if account is None or not url.startswith(account.api_base + "/"):
         raise ValueError("The file is not on the configured Twilio API.")
-    auth = {"Authorization": _auth_header()}
-    return media.get(url, auth, settings.INBOUND_MAX_BYTES, settings.TWILIO_TIMEOUT)
+    auth = {"Authorization": _auth_header(account)}
+    return media.get(url, auth, settings.INBOUND_MAX_BYTES, account.timeout)

@@ -18,5 +18,6 @@ urlpatterns = [
     path("email/sendgrid/", providers.SendGridInbound.as_view(), name="inbound-email-sendgrid"),
     path("whatsapp/", messaging_views.whatsapp, name="inbound-whatsapp"),
     path("telegram/", messaging_views.telegram, name="inbound-telegram"),
+    path("telegram/<int:bot>/", messaging_views.telegram, name="inbound-telegram-bot"),
     path("social/", messaging_views.social, name="inbound-social"),
 ]

@@ -80,7 +80,9 @@ def twilio_signed(view):
     @require_POST
     @wraps(view)
     def checked(request, *args, **kwargs):
-        if twilio.signed(request):
+        account = twilio.signed(request)
+        if account is not None:
+            request.twilio_account = account
             return view(request, *args, **kwargs)
         wait = ratelimit.hit("inbound-refused", ratelimit.client_ip(request), settings.INBOUND_REFUSED_RATE)
         response = HttpResponseForbidden("Missing or wrong X-Twilio-Signature.")
@@ -90,6 +92,11 @@ def twilio_signed(view):
         return response
 
     return checked
+
+
+def _our_number(request):
+    """Recorded on the message as its recipient: replies go out from the number the resident used."""
+    return [request.twilio_account.number] if request.twilio_account.number else []
 
 
 def _form_bytes(request, **extra):
@@ -105,7 +112,13 @@ def receive_sms(request):
     sid = request.POST.get("MessageSid") or request.POST.get("SmsSid") or ""
     if not sid or not request.POST.get("From"):
         return HttpResponseBadRequest("MessageSid and From are required.")
-    actions.receive(Channel.SMS, f"twilio:{sid}", _form_bytes(request), sender=request.POST["From"])
+    actions.receive(
+        Channel.SMS,
+        f"twilio:{sid}",
+        _form_bytes(request),
+        sender=request.POST["From"],
+        recipients=_our_number(request),
+    )
     return _twiml(EMPTY_TWIML)
 
 
@@ -139,7 +152,11 @@ def voice_menu(request):
 
 @twilio_signed
 def voice_choice(request):
-    return _twiml(voice.choice(_language(request) or "en", request.POST.get("Digits", "")))
+    return _twiml(
+        voice.choice(
+            _language(request) or "en", request.POST.get("Digits", ""), request.twilio_account.agent_number
+        )
+    )
 
 
 @twilio_signed
@@ -160,7 +177,13 @@ def voice_recorded(request):
     sid = request.POST.get("RecordingSid", "")
     if sid and request.POST.get("RecordingUrl"):
         raw = _form_bytes(request, lang=language, group=request.GET.get("group", "")[:80])
-        actions.receive(Channel.VOICE, f"twilio:{sid}", raw, sender=request.POST.get("From", ""))
+        actions.receive(
+            Channel.VOICE,
+            f"twilio:{sid}",
+            raw,
+            sender=request.POST.get("From", ""),
+            recipients=_our_number(request),
+        )
     return _twiml(voice.recorded(language))
 
 

@@ -19,7 +19,7 @@ from civicdesk.cases import catalogue
 from civicdesk.cases.models import Case, Channel
 from civicdesk.lib.phones import e164
 
-from . import sms, twilio
+from . import config, sms, twilio
 from .models import Conversation, InboundMessage
 from .services import triage_service
 
@@ -58,7 +58,7 @@ class TwiML:
 
 
 def url(name, **query):
-    return settings.TWILIO_WEBHOOK_BASE + reverse(name) + (f"?{urlencode(query)}" if query else "")
+    return config.twilio_webhook_base() + reverse(name) + (f"?{urlencode(query)}" if query else "")
 
 
 def language_choice(digits, speech):
@@ -97,13 +97,13 @@ def menu(language):
     return response
 
 
-def choice(language, digits):
+def choice(language, digits, agent_number=""):
     if digits == "1":
         return ask_case_number(language)
     if digits == "2":
         return groups_menu(language)
     if digits == "0":
-        return transfer(language)
+        return transfer(language, agent_number)
     return menu(language)
 
 
@@ -206,15 +206,16 @@ def recorded(language):
     return response
 
 
-def transfer(language):
+def transfer(language, agent_number):
+    """<Dial> the agents' line of the number called (its own, else VOICE_AGENT_NUMBER)."""
     response = TwiML(language)
     with translation.override(language):
-        if not settings.VOICE_AGENT_NUMBER:
+        if not agent_number:
             response.say(_("No agent can take your call now. Please call again during office hours."))
             response.add("Redirect", url("inbound-voice-menu", lang=language), method="POST")
             return response
         response.say(_("Please wait while we connect you to an agent."))
-    response.add("Dial", settings.VOICE_AGENT_NUMBER)
+    response.add("Dial", agent_number)
     return response
 
 
@@ -233,7 +234,8 @@ def process_call(message):
 
 def _recording(message, form, phone):
     language = form.get("lang") if form.get("lang") in VOICES else "en"
-    audio, content_type = twilio.fetch_recording(form.get("RecordingUrl", ""))
+    account = config.twilio_for(form.get("To"))  # the number that was called
+    audio, content_type = twilio.fetch_recording(form.get("RecordingUrl", ""), account)
     name = default_storage.save(f"voice/{message.key}.wav", ContentFile(audio))
     message.attachments = [
         {"name": name, "content_type": content_type, "size": len(audio), "outcome": "stored"}

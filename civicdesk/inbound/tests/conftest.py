@@ -44,3 +44,18 @@ def fake_twilio():
     ):
         yield fake
     fake.stop()
+
+
+@pytest.fixture
+def dovecot():
+    """A real IMAP server (Debian's dovecot), started for the test."""
+    from conftest import free_port, require_component
+
+    from . import dovecot as dovecot_server
+
+    if not dovecot_server.available():
+        require_component(f"dovecot at {dovecot_server.BINARY} (apt-get install dovecot-imapd)")
+    server = dovecot_server.Dovecot(free_port())
+    server.start()
+    yield server
+    server.cleanup()

@@ -98,3 +98,37 @@ def test_the_sms_conversation_is_accessible(site, browser, language):
     page.goto(f"{base}/staff/cases/{case.number}/")
     assert page.locator("#conversation-title").inner_text() in ("SMS conversation", "Conversación por SMS")
     assert_accessible(page, f"case page with an SMS conversation [{language}]")
+
+
+@pytest.fixture
+def channel_accounts(site):
+    """One account of each kind (decision 51), each with its secrets set."""
+    from civicdesk.inbound.channel_accounts import ImapMailbox, TelegramBot, TwilioNumber, WhatsAppNumber
+
+    rows = [
+        ImapMailbox(name="311 inbox", host="imap.city.test", user="311@city.test"),
+        TwilioNumber(name="Main line", number="+16175550100", account_sid="AC0123"),
+        WhatsAppNumber(name="WhatsApp", phone_number_id="1234567890", template_name="case_update"),
+        TelegramBot(name="City bot"),
+    ]
+    for row in rows:
+        for name in row.SECRETS:
+            row.set_secret(name, f"{name}-SECRET-VALUE")
+        row.save()
+    return rows
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_the_channel_accounts_are_accessible(site, browser, channel_accounts, language, viewport):
+    base, cast = site
+    page = signed_in(browser, base, cast.root, language, viewport)
+    for row in channel_accounts:
+        admin = f"{base}/admin/inbound/{row._meta.model_name}/"
+        for path in ("", f"{row.pk}/change/", f"{row.pk}/test/", "add/"):
+            page.goto(admin + path)
+            assert page.locator("html").get_attribute("lang") == language
+            assert "SECRET-VALUE" not in page.content()
+            assert_accessible(page, f"{row._meta.model_name} {path or 'list'} [{language}]")
+            if path:  # a list's table may scroll inside its own box; the pages around it may not
+                assert_no_horizontal_scroll(page)

@@ -11,7 +11,7 @@ from django.test import override_settings
 
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.models import Case
-from civicdesk.inbound import imap
+from civicdesk.inbound import config, imap
 from civicdesk.inbound.models import Conversation, InboundMessage
 
 from . import dovecot as dovecot_server
@@ -22,18 +22,6 @@ def mail(n, extra=""):
         f"From: Ana <ana{n}@example.org>\r\nTo: 311@city.test\r\nSubject: Fallen tree {n}\r\n"
         f"Message-ID: <imap{n}@example.org>\r\n{extra}\r\nA fallen tree on Elm Street, number {n}.\r\n"
     ).encode()
-
-
-@pytest.fixture
-def dovecot():
-    from conftest import free_port, require_component
-
-    if not dovecot_server.available():
-        require_component(f"dovecot at {dovecot_server.BINARY} (apt-get install dovecot-imapd)")
-    server = dovecot_server.Dovecot(free_port())
-    server.start()
-    yield server
-    server.cleanup()
 
 
 @pytest.fixture
@@ -52,7 +40,7 @@ def account(dovecot, imap_cast):
         INBOUND_IMAP_PASSWORD=dovecot_server.PASSWORD,
         INBOUND_IMAP_SSL="none",
     ):
-        yield imap.Account.from_settings()
+        yield config.imap_accounts()[0]
 
 
 @pytest.mark.tasks

@@ -52,7 +52,7 @@ def deliver(client, capture, data, **kwargs):
         return post_whatsapp(client, data, **kwargs)
 
 
-def test_it_answers_the_verify_token_handshake(client, graph):
+def test_it_answers_the_verify_token_handshake(client, db, graph):
     url = reverse("inbound-whatsapp")
     ok = client.get(
         url, {"hub.mode": "subscribe", "hub.verify_token": "verify-me", "hub.challenge": "1158201444"}
@@ -64,7 +64,7 @@ def test_it_answers_the_verify_token_handshake(client, graph):
     assert client.get(url, {"hub.mode": "unsubscribe", "hub.verify_token": "verify-me"}).status_code == 403
 
 
-def test_it_refuses_the_handshake_when_no_token_is_configured(client, graph):
+def test_it_refuses_the_handshake_when_no_token_is_configured(db, client, graph):
     with override_settings(WHATSAPP_VERIFY_TOKEN=""):
         response = client.get(reverse("inbound-whatsapp"), {"hub.mode": "subscribe", "hub.verify_token": ""})
     assert response.status_code == 403
