@@ -48,13 +48,15 @@ def email_key(raw):
 
 def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()):
     """Store one inbound message and queue its processing. The same (channel, key) again returns the
-    row stored the first time and creates nothing. Raises TooLarge."""
+    row stored the first time and creates nothing but adds the recipients it did not have. Raises
+    TooLarge."""
     if len(raw) > settings.INBOUND_MAX_BYTES:
         raise TooLarge(f"{len(raw)} bytes is over the limit of {settings.INBOUND_MAX_BYTES}")
     key = (key or email_key(raw))[:255]
+    recipients = list(dict.fromkeys(recipients))
     existing = InboundMessage.objects.defer("raw").filter(channel=channel, key=key).first()
     if existing is not None:
-        return existing
+        return _add_recipients(existing, recipients)
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
@@ -64,11 +66,24 @@ def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()
                 size=len(raw),
                 sender=sender[:320],
                 envelope_sender="<>" if envelope_sender in ("", "<>") else (envelope_sender or "")[:320],
-                recipients=list(recipients),
+                recipients=recipients,
             )
             tasks.enqueue_with_transaction(partial(_enqueue, message.pk))
     except IntegrityError:  # the same key, stored by a concurrent delivery
-        return InboundMessage.objects.defer("raw").get(channel=channel, key=key)
+        return _add_recipients(InboundMessage.objects.defer("raw").get(channel=channel, key=key), recipients)
+    return message
+
+
+def _add_recipients(message, recipients):
+    """One message sent to two of our addresses may arrive as two deliveries (To: 311@, Cc: roads@,
+    each its own SMTP transaction): one message and one case, with every address it was sent to
+    (the idempotency key stays the Message-ID; the first delivery's bytes are the ones kept)."""
+    if all(recipient in message.recipients for recipient in recipients):
+        return message
+    with transaction.atomic():
+        message = InboundMessage.objects.defer("raw").select_for_update().get(pk=message.pk)
+        message.recipients += [r for r in recipients if r not in message.recipients]
+        message.save(update_fields=["recipients"])
     return message
 
 
@@ -174,10 +189,9 @@ def _split_parts(parsed):
         if part.content_type.startswith("image/") and len(images) >= MAX_IMAGES:
             entry["outcome"] = f"kept in the raw message: at most {MAX_IMAGES} photos are attached"
         elif part.content_type.startswith("image/"):
-            upload = ContentFile(part.data, name=part.name)
             try:
-                prepare_image(upload)  # checked here so one bad image refuses only itself
-                images.append(upload)
+                # Checked here so one bad image refuses only itself; attached as prepared, not again.
+                images.append(prepare_image(ContentFile(part.data, name=part.name)))
                 entry["outcome"] = "attached"
             except ValidationError as error:
                 entry["outcome"] = "refused: " + "; ".join(error.messages)
@@ -190,14 +204,15 @@ def _split_parts(parsed):
 def _comment(message, parsed, conversation, case, text, images):
     if not text and not images:
         return _finish(message, Status.IGNORED_AUTOMATED, "Empty reply")
-    if conversation is None:
+    created = conversation is None
+    if created:
         conversation = Conversation.objects.create(
-            channel=Channel.EMAIL, address=parsed.sender, case=case, language=case.language
+            channel=Channel.EMAIL, address=parsed.sender, case=case, language=case.language, **_inbound_now()
         )
     if text:
         case_actions.resident_comment(case, text[:MAX_TEXT])
     _attach_privately(case, images)
-    _link(message, conversation, case)
+    _link(message, conversation, case, created=created)
 
 
 def _attach_privately(case, images):
@@ -212,7 +227,7 @@ def _new_case(message, parsed, text, images):
     service = suggestion.service or triage_service()
     language = guess_language(parsed)
     description = "\n\n".join(part for part in (parsed.subject, text) if part)[:MAX_TEXT]
-    conversation = Conversation(channel=Channel.EMAIL, address=parsed.sender, language=language)
+    conversation = Conversation(channel=Channel.EMAIL, address=parsed.sender, language=language, **_inbound_now())
 
     def on_created(case):
         conversation.case = case
@@ -229,7 +244,7 @@ def _new_case(message, parsed, text, images):
         on_created=on_created,
     )
     _cap_acknowledgements(case, parsed.sender)
-    _link(message, conversation, case)
+    _link(message, conversation, case, created=True)
 
 
 def _cap_acknowledgements(case, address):
@@ -248,16 +263,26 @@ def _cap_acknowledgements(case, address):
         )
 
 
-def _link(message, conversation, case, reason=""):
+def _inbound_now():
     now = timezone.now()
-    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=now, updated_at=now)
+    return {"last_inbound_at": now, "updated_at": now}
+
+
+def _link(message, conversation, case, reason="", *, created=False):
+    """`created`: the conversation was made for this message, with its times set already."""
+    if not created:
+        Conversation.objects.filter(pk=conversation.pk).update(**_inbound_now())
     message.conversation, message.case = conversation, case
     _finish(message, Status.PROCESSED, reason)
 
 
+# What processing changes on the row: never `raw`, which would be sent back to the database whole.
+PROCESSED_FIELDS = ["sender", "subject", "text", "attachments", "status", "reason", "conversation", "case"]
+
+
 def _finish(message, status, reason):
     message.status, message.reason, message.processed_at = status, reason, timezone.now()
-    message.save()
+    message.save(update_fields=[*PROCESSED_FIELDS, "processed_at"])
     return None
 
 
