@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.attachments import prepare_image, removed_on_error
@@ -147,12 +148,14 @@ def _process_email(message, force):
         return _finish(message, Status.IGNORED_AUTOMATED, reason)
     images, kept = _split_parts(parsed)
     message.attachments = kept
-    conversation, case = threading.find_thread(parsed, message.recipients)
+    thread = threading.find_thread(parsed, message.recipients)
     text = parsed.text or parsed.full_text
-    if case is not None:
-        _comment(message, parsed, conversation, case, text, images)
-    else:
+    if thread.case is None:
         _new_case(message, parsed, text, images)
+    elif thread.verified:
+        _comment(message, parsed, thread.conversation, thread.case, text, images)
+    else:
+        _unverified_note(message, parsed, thread.case, text, images)
     return None
 
 
@@ -215,6 +218,23 @@ def _comment(message, parsed, conversation, case, text, images):
     _link(message, conversation, case, created=created)
 
 
+def _unverified_note(message, parsed, case, text, images):
+    """Mail that names a case by its number or headers, from the case's address, that our mail
+    server did not authenticate: anyone can write those (decision 52). Staff read it as an internal
+    note; the resident's thread, the case's status and the conversation (which would let the next
+    such mail in) are left alone."""
+    if not text and not images:
+        return _finish(message, Status.IGNORED_AUTOMATED, "Empty reply")
+    intro = gettext(
+        "E-mail from %(sender)s that names this case, but its sender could not be verified (the "
+        "address may be forged). It was not added to the resident's thread. Subject: %(subject)s"
+    ) % {"sender": parsed.sender, "subject": parsed.subject}
+    case_actions.add_note(case, None, f"{intro}\n\n{text}"[: case_actions.MAX_MESSAGE])
+    _attach_privately(case, images)
+    message.case = case
+    return _finish(message, Status.PROCESSED, "Sender not verified: a staff note on the case")
+
+
 def _attach_privately(case, images):
     """E-mailed photos are for staff: unlike the portal, nothing told the sender they are published
     (staff can still publish one). None is needed to file the case."""
@@ -227,7 +247,9 @@ def _new_case(message, parsed, text, images):
     service = suggestion.service or triage_service()
     language = guess_language(parsed)
     description = "\n\n".join(part for part in (parsed.subject, text) if part)[:MAX_TEXT]
-    conversation = Conversation(channel=Channel.EMAIL, address=parsed.sender, language=language, **_inbound_now())
+    conversation = Conversation(
+        channel=Channel.EMAIL, address=parsed.sender, language=language, **_inbound_now()
+    )
 
     def on_created(case):
         conversation.case = case

@@ -1,12 +1,14 @@
 """Which conversation an inbound e-mail continues, and the headers that let replies find theirs."""
 
 import re
+from typing import NamedTuple
 
 from django.conf import settings
 
 from civicdesk.cases.models import Case, Channel
 from civicdesk.notify.models import OutboxMessage
 
+from . import authresults
 from .loops import loop_marker
 from .models import Conversation, InboundMessage
 
@@ -19,10 +21,21 @@ def reply_address(conversation):
     return f"reply+{conversation.token}@{settings.INBOUND_EMAIL_DOMAINS[0]}"
 
 
+class Thread(NamedTuple):
+    conversation: object  # Conversation or None
+    case: object  # Case or None
+    # The sender proved who they are: the Reply-To token (a secret), or our mail server's
+    # authentication of the From domain (decision 52). Only a verified sender writes in the case.
+    verified: bool
+
+
+NO_THREAD = Thread(None, None, False)
+
+
 def find_thread(parsed, envelope_recipients=()):
-    """(conversation, case) this mail continues, or (None, None): the Reply-To token first (in the
-    envelope or the headers), then the case number in the subject (from the case's own correspondent
-    only), then In-Reply-To/References."""
+    """The Thread this mail continues, or NO_THREAD: the Reply-To token first (in the envelope or
+    the headers), then the case number in the subject (from the case's own correspondent only),
+    then In-Reply-To/References. The last two can be forged: they are verified."""
     domains = {d.lower() for d in settings.INBOUND_EMAIL_DOMAINS}
     for recipient in [*envelope_recipients, *parsed.recipients]:
         local, _at, domain = recipient.partition("@")
@@ -30,16 +43,16 @@ def find_thread(parsed, envelope_recipients=()):
             token = local[6:].lower()
             conversation = Conversation.objects.filter(token=token).select_related("case").first()
             if conversation is not None:
-                return conversation, conversation.case
+                return Thread(conversation, conversation.case, True)
     if match := SUBJECT_TAG.search(parsed.subject):
         case = Case.objects.filter(number=match.group(1)).first()
         if case is not None and _corresponds(case, parsed.sender):
-            return _conversation_of(case, parsed.sender), case
+            return _claimed(parsed, case, _conversation_of(case, parsed.sender))
     ids = parsed.in_reply_to + parsed.references
     if ids:
         outbound = OutboxMessage.objects.filter(message_id__in=ids, case__isnull=False).first()
         if outbound is not None and _corresponds(outbound.case, parsed.sender):
-            return _conversation_of(outbound.case, parsed.sender), outbound.case
+            return _claimed(parsed, outbound.case, _conversation_of(outbound.case, parsed.sender))
         earlier = (
             InboundMessage.objects.defer("raw")
             .filter(channel=Channel.EMAIL, key__in=ids, conversation__isnull=False)
@@ -47,8 +60,23 @@ def find_thread(parsed, envelope_recipients=()):
             .first()
         )
         if earlier is not None and earlier.conversation.address == parsed.sender:
-            return earlier.conversation, earlier.conversation.case
-    return None, None
+            return _claimed(parsed, earlier.conversation.case, earlier.conversation)
+    return NO_THREAD
+
+
+def _claimed(parsed, case, conversation):
+    """A thread the headers claim: From, Subject and Message-IDs are the sender's to write."""
+    return Thread(conversation, case, sender_verified(parsed))
+
+
+def sender_verified(parsed):
+    """Did our mail server (INBOUND_AUTHSERV_ID) authenticate the From domain (RFC 8601)?"""
+    try:
+        values = parsed.headers.get_all("Authentication-Results") or []
+    except Exception:  # noqa: BLE001 - a malformed header proves nothing
+        return False
+    domain = parsed.sender.rpartition("@")[2]
+    return authresults.verified(values, settings.INBOUND_AUTHSERV_ID, domain)
 
 
 def _corresponds(case, sender):
