@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 Status = InboundMessage.Status
 MAX_IMAGES = 10  # photos attached from one e-mail; the rest stay in the raw message
 MAX_TEXT = 4000  # cases.actions.MAX_DESCRIPTION
+PURGE_BATCH = 500  # raw messages cleared per transaction
 SPANISH = {"el", "la", "de", "que", "y", "en", "los", "las", "por", "una", "hay", "calle", "gracias", "está"}
 ENGLISH = {"the", "and", "is", "there", "a", "of", "on", "in", "my", "street", "thanks", "please"}
 
@@ -132,6 +133,28 @@ def discard(message):
     InboundMessage.objects.filter(pk=message.pk).exclude(status=Status.PROCESSED).update(
         status=Status.DISCARDED, processed_at=timezone.now()
     )
+
+
+def purge_raw(now=None):
+    """Clear the raw bytes of messages past their retention, keeping the row (sender, subject, text,
+    status, reason) for the record: discarded ones after INBOUND_DISCARDED_RETENTION_DAYS, processed
+    and ignored ones after INBOUND_RAW_RETENTION_DAYS. Quarantined (and unprocessed) messages are
+    never purged: someone still has to look at them. Returns how many were purged."""
+    now = now or timezone.now()
+    retention = {
+        Status.DISCARDED: settings.INBOUND_DISCARDED_RETENTION_DAYS,
+        Status.PROCESSED: settings.INBOUND_RAW_RETENTION_DAYS,
+        Status.IGNORED_AUTOMATED: settings.INBOUND_RAW_RETENTION_DAYS,
+    }
+    purged = 0
+    for status, days in retention.items():
+        due = InboundMessage.objects.filter(
+            status=status, processed_at__lt=now - timedelta(days=days), raw_purged_at__isnull=True
+        )
+        # In batches: one short transaction each, however many are due.
+        while batch := list(due.values_list("pk", flat=True)[:PURGE_BATCH]):
+            purged += InboundMessage.objects.filter(pk__in=batch).update(raw=b"", raw_purged_at=now)
+    return purged
 
 
 def _process_email(message, force):
