@@ -17,8 +17,8 @@ SUBJECT_TAG = re.compile(r"\[#(\d{2}-\d{6})\]")
 PERSONAL_KINDS = {"reply"}
 
 
-def reply_address(conversation):
-    return f"reply+{conversation.token}@{settings.INBOUND_EMAIL_DOMAINS[0]}"
+def reply_address(token):
+    return f"reply+{token}@{settings.INBOUND_EMAIL_DOMAINS[0]}"
 
 
 class Thread(NamedTuple):
@@ -100,23 +100,35 @@ def outbound_headers(message):
         headers["Auto-Submitted"] = "auto-replied" if message.kind == "acknowledgement" else "auto-generated"
     if message.case_id is None or not settings.INBOUND_EMAIL_DOMAINS:
         return headers
-    conversation = (
-        Conversation.objects.filter(
-            case_id=message.case_id, channel=Channel.EMAIL, address=message.recipient.lower()
+    # One query in the usual case: the resident's latest Message-IDs with their conversation's token
+    # (Message-IDs only: a message that had none is keyed by a hash of its bytes, not an id to cite).
+    rows = list(
+        InboundMessage.objects.filter(
+            conversation__case_id=message.case_id,
+            conversation__channel=Channel.EMAIL,
+            conversation__address=message.recipient.lower(),
+            key__startswith="<",
         )
-        .order_by("-updated_at")
-        .first()
+        .order_by("-conversation__updated_at", "-conversation_id", "-received_at")
+        .values_list("conversation_id", "conversation__token", "key")[:10]
     )
-    if conversation is None:
+    rows = [row for row in rows if row[0] == rows[0][0]]  # the latest conversation's (rarely two)
+    token = rows[0][1] if rows else _token_without_message_ids(message)
+    if token is None:
         return headers
     number = message.case.number
-    headers["Reply-To"] = reply_address(conversation)
+    headers["Reply-To"] = reply_address(token)
     if f"[#{number}]" not in message.subject:
         headers["Subject"] = f"{message.subject} [#{number}]"
-    # Message-IDs only: a message that had none is keyed by a hash of its bytes, not an id to cite.
-    received = conversation.messages.filter(key__startswith="<").order_by("-received_at")
-    keys = list(received.values_list("key", flat=True)[:10])
+    keys = [key for _conversation, _token, key in rows]
     if keys:
         headers["In-Reply-To"] = keys[0]
         headers["References"] = " ".join(reversed(keys))
     return headers
+
+
+def _token_without_message_ids(message):
+    conversations = Conversation.objects.filter(
+        case_id=message.case_id, channel=Channel.EMAIL, address=message.recipient.lower()
+    )
+    return conversations.order_by("-updated_at").values_list("token", flat=True).first()

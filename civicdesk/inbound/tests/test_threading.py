@@ -199,3 +199,40 @@ def test_it_cites_only_message_ids_in_the_threading_headers(cast, emailed_case):
     )
     headers = outbound_headers(reply)
     assert headers["In-Reply-To"] == "<one@example.org>" and "sha256" not in headers["References"]
+
+
+def test_it_threads_outbound_mail_with_one_query_and_without_message_ids_too(cast, emailed_case):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from civicdesk.inbound.threading import outbound_headers
+    from civicdesk.notify.models import OutboxMessage
+
+    reply = OutboxMessage.objects.select_related("case").create(
+        kind="reply", case=emailed_case, recipient="resident@example.org", subject="Re", body="b"
+    )
+    headers = outbound_headers(reply)  # the resident's messages had no Message-ID: the token only
+    assert headers["Reply-To"] == "reply+corpustoken@city.test" and "In-Reply-To" not in headers
+    conversation = Conversation.objects.get(case=emailed_case)
+    InboundMessage.objects.create(
+        channel="email", key="<one@example.org>", raw=b"x", conversation=conversation
+    )
+    with CaptureQueriesContext(connection) as queries:
+        headers = outbound_headers(reply)
+    assert len(queries) == 1
+    assert (
+        headers["Reply-To"] == "reply+corpustoken@city.test" and headers["In-Reply-To"] == "<one@example.org>"
+    )
+
+
+def test_it_never_writes_the_raw_bytes_back_when_processing(cast):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    stored = actions.receive("email", None, MAIL)
+    with CaptureQueriesContext(connection) as queries:
+        actions.process(stored.pk)
+    updates = [
+        q["sql"] for q in queries if q["sql"].startswith("UPDATE") and "inbound_inboundmessage" in q["sql"]
+    ]
+    assert updates and not any('"raw"' in sql for sql in updates)
