@@ -45,7 +45,7 @@ class Part:
 
 @dataclass
 class ParsedMail:
-    message_id: str
+    # No Message-ID: it was read once, at intake, as the message's key (InboundMessage.key).
     sender: str
     sender_name: str
     subject: str
@@ -71,7 +71,6 @@ def parse(raw):
     except Exception as error:  # the email package raises many kinds on broken input
         raise Undecodable(f"Unreadable MIME: {type(error).__name__}: {error}") from error
     return ParsedMail(
-        message_id=message_id(message),
         sender=sender,
         sender_name=sender_name,
         subject=subject,
@@ -84,11 +83,6 @@ def parse(raw):
         parts=parts,
         html_only=html_only,
     )
-
-
-def message_id(message):
-    ids = _ids(_header(message, "Message-ID"))
-    return ids[0] if ids else ""
 
 
 def _header(message, name):
@@ -259,7 +253,6 @@ def parse_leniently(raw):
         text = html_to_text(text)
     sender_name, sender = parseaddr(str(message.get("From") or ""))
     return ParsedMail(
-        message_id="",
         sender=sender.lower() if "@" in sender else "",
         sender_name=sender_name,
         subject=" ".join(str(message.get("Subject") or "").split())[:300],
