@@ -56,9 +56,8 @@ def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()
         raise TooLarge(f"{len(raw)} bytes is over the limit of {settings.INBOUND_MAX_BYTES}")
     key = (key or email_key(raw))[:255]
     recipients = list(dict.fromkeys(recipients))
-    existing = InboundMessage.objects.defer("raw").filter(channel=channel, key=key).first()
-    if existing is not None:
-        return _add_recipients(existing, recipients)
+    # No look first: a new message (nearly all of them) costs the receiver one query less, and
+    # the unique key answers for one stored before.
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
@@ -71,7 +70,7 @@ def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()
                 recipients=recipients,
             )
             tasks.enqueue_with_transaction(partial(_enqueue, message.pk))
-    except IntegrityError:  # the same key, stored by a concurrent delivery
+    except IntegrityError:  # the same key: a delivery again (a retry, another recipient)
         return _add_recipients(InboundMessage.objects.defer("raw").get(channel=channel, key=key), recipients)
     return message
 
