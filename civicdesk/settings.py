@@ -468,6 +468,13 @@ INBOUND_REFUSED_RATE = os.environ.get("INBOUND_REFUSED_RATE", "30/m")  # badly s
 INBOUND_ACK_LIMIT = int(os.environ.get("INBOUND_ACK_LIMIT", "3"))
 INBOUND_ACK_WINDOW_SECONDS = int(os.environ.get("INBOUND_ACK_WINDOW_SECONDS", "3600"))
 INBOUND_TRIAGE_SERVICE = os.environ.get("INBOUND_TRIAGE_SERVICE", "unsorted")
+# The authserv-id our own mail server writes in Authentication-Results (RFC 8601; it must remove
+# incoming ones with that id): a sender it authenticated (DMARC, or aligned DKIM/SPF) may continue a
+# case by its number or message headers. Empty: none is (decision 52).
+INBOUND_AUTHSERV_ID = os.environ.get("INBOUND_AUTHSERV_ID", "").strip().lower()
+# Raw MIME kept for the record, then cleared (`civicdesk purge_inbound`); quarantined mail is kept.
+INBOUND_DISCARDED_RETENTION_DAYS = int(os.environ.get("INBOUND_DISCARDED_RETENTION_DAYS", "30"))
+INBOUND_RAW_RETENTION_DAYS = int(os.environ.get("INBOUND_RAW_RETENTION_DAYS", "90"))
 
 # Address lookup (decision 54): "local" matches the address points loaded with `import_addresses`;
 # "nominatim" or "pelias" asks that server at GEOCODER_URL first, and the local points answer when it

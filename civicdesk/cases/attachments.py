@@ -42,8 +42,11 @@ def prepare_image(upload):
 
     Memory is what limits a web worker here, not bytes: a 190 KB PNG can hold 49 million pixels.
     So the size in pixels is read from the header and checked before anything is decoded, and the
-    pixels are then decoded once for the clean copy and once, reduced, for the thumbnail.
+    pixels are then decoded once for the clean copy and once, reduced, for the thumbnail. An image
+    prepared already is returned as it is: a caller that checked it first does not decode it twice.
     """
+    if isinstance(upload, PreparedImage):
+        return upload
     name = getattr(upload, "name", "photo") or "photo"
     limit = settings.ATTACHMENT_MAX_BYTES
     too_large = ValidationError(
@@ -145,7 +148,7 @@ def store_image(case, upload, *, uploaded_by=None, public=True):
     """Save a photo (an upload or a PreparedImage) for `case`. Call inside the action's transaction."""
     from .models import Attachment
 
-    prepared = upload if isinstance(upload, PreparedImage) else prepare_image(upload)
+    prepared = prepare_image(upload)
     attachment = Attachment(
         case=case,
         content_type=prepared.content_type,

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from civicdesk.cases import actions as case_actions
 from civicdesk.cases.attachments import removed_on_error
@@ -27,6 +28,7 @@ from .services import suggest_service, triage_service
 log = logging.getLogger(__name__)
 Status = InboundMessage.Status
 MAX_TEXT = 4000  # cases.actions.MAX_DESCRIPTION
+PURGE_BATCH = 500  # raw messages cleared per transaction
 SPANISH = {"el", "la", "de", "que", "y", "en", "los", "las", "por", "una", "hay", "calle", "gracias", "está"}
 ENGLISH = {"the", "and", "is", "there", "a", "of", "on", "in", "my", "street", "thanks", "please"}
 
@@ -46,13 +48,14 @@ def email_key(raw):
 
 def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()):
     """Store one inbound message and queue its processing. The same (channel, key) again returns the
-    row stored the first time and creates nothing. Raises TooLarge."""
+    row stored the first time and creates nothing but adds the recipients it did not have. Raises
+    TooLarge."""
     if len(raw) > settings.INBOUND_MAX_BYTES:
         raise TooLarge(f"{len(raw)} bytes is over the limit of {settings.INBOUND_MAX_BYTES}")
     key = (key or email_key(raw))[:255]
-    existing = InboundMessage.objects.defer("raw").filter(channel=channel, key=key).first()
-    if existing is not None:
-        return existing
+    recipients = list(dict.fromkeys(recipients))
+    # No look first: a new message (nearly all of them) costs the receiver one query less, and
+    # the unique key answers for one stored before.
     try:
         with transaction.atomic():
             message = InboundMessage.objects.create(
@@ -62,11 +65,24 @@ def receive(channel, key, raw, *, sender="", envelope_sender=None, recipients=()
                 size=len(raw),
                 sender=sender[:320],
                 envelope_sender="<>" if envelope_sender in ("", "<>") else (envelope_sender or "")[:320],
-                recipients=list(recipients),
+                recipients=recipients,
             )
             tasks.enqueue_with_transaction(partial(_enqueue, message.pk))
-    except IntegrityError:  # the same key, stored by a concurrent delivery
-        return InboundMessage.objects.defer("raw").get(channel=channel, key=key)
+    except IntegrityError:  # the same key: a delivery again (a retry, another recipient)
+        return _add_recipients(InboundMessage.objects.defer("raw").get(channel=channel, key=key), recipients)
+    return message
+
+
+def _add_recipients(message, recipients):
+    """One message sent to two of our addresses may arrive as two deliveries (To: 311@, Cc: roads@,
+    each its own SMTP transaction): one message and one case, with every address it was sent to
+    (the idempotency key stays the Message-ID; the first delivery's bytes are the ones kept)."""
+    if all(recipient in message.recipients for recipient in recipients):
+        return message
+    with transaction.atomic():
+        message = InboundMessage.objects.defer("raw").select_for_update().get(pk=message.pk)
+        message.recipients += [r for r in recipients if r not in message.recipients]
+        message.save(update_fields=["recipients"])
     return message
 
 
@@ -118,6 +134,28 @@ def discard(message):
     )
 
 
+def purge_raw(now=None):
+    """Clear the raw bytes of messages past their retention, keeping the row (sender, subject, text,
+    status, reason) for the record: discarded ones after INBOUND_DISCARDED_RETENTION_DAYS, processed
+    and ignored ones after INBOUND_RAW_RETENTION_DAYS. Quarantined (and unprocessed) messages are
+    never purged: someone still has to look at them. Returns how many were purged."""
+    now = now or timezone.now()
+    retention = {
+        Status.DISCARDED: settings.INBOUND_DISCARDED_RETENTION_DAYS,
+        Status.PROCESSED: settings.INBOUND_RAW_RETENTION_DAYS,
+        Status.IGNORED_AUTOMATED: settings.INBOUND_RAW_RETENTION_DAYS,
+    }
+    purged = 0
+    for status, days in retention.items():
+        due = InboundMessage.objects.filter(
+            status=status, processed_at__lt=now - timedelta(days=days), raw_purged_at__isnull=True
+        )
+        # In batches: one short transaction each, however many are due.
+        while batch := list(due.values_list("pk", flat=True)[:PURGE_BATCH]):
+            purged += InboundMessage.objects.filter(pk__in=batch).update(raw=b"", raw_purged_at=now)
+    return purged
+
+
 def _process_email(message, force):
     raw = bytes(message.raw)
     try:
@@ -132,12 +170,14 @@ def _process_email(message, force):
         return _finish(message, Status.IGNORED_AUTOMATED, reason)
     images, kept = media.split_parts(parsed.parts)
     message.attachments = kept
-    conversation, case = threading.find_thread(parsed, message.recipients)
+    thread = threading.find_thread(parsed, message.recipients)
     text = parsed.text or parsed.full_text
-    if case is not None:
-        _comment(message, parsed, conversation, case, text, images)
-    else:
+    if thread.case is None:
         _new_case(message, parsed, text, images)
+    elif thread.verified:
+        _comment(message, parsed, thread.conversation, thread.case, text, images)
+    else:
+        _unverified_note(message, parsed, thread.case, text, images)
     return None
 
 
@@ -166,14 +206,32 @@ def _describe(message, parsed):
 def _comment(message, parsed, conversation, case, text, images):
     if not text and not images:
         return _finish(message, Status.IGNORED_AUTOMATED, "Empty reply")
-    if conversation is None:
+    created = conversation is None
+    if created:
         conversation = Conversation.objects.create(
-            channel=Channel.EMAIL, address=parsed.sender, case=case, language=case.language
+            channel=Channel.EMAIL, address=parsed.sender, case=case, language=case.language, **_inbound_now()
         )
     if text:
         case_actions.resident_comment(case, text[:MAX_TEXT])
     media.attach_privately(case, images)
-    _link(message, conversation, case)
+    _link(message, conversation, case, created=created)
+
+
+def _unverified_note(message, parsed, case, text, images):
+    """Mail that names a case by its number or headers, from the case's address, that our mail
+    server did not authenticate: anyone can write those (decision 52). Staff read it as an internal
+    note; the resident's thread, the case's status and the conversation (which would let the next
+    such mail in) are left alone."""
+    if not text and not images:
+        return _finish(message, Status.IGNORED_AUTOMATED, "Empty reply")
+    intro = gettext(
+        "E-mail from %(sender)s that names this case, but its sender could not be verified (the "
+        "address may be forged). It was not added to the resident's thread. Subject: %(subject)s"
+    ) % {"sender": parsed.sender, "subject": parsed.subject}
+    case_actions.add_note(case, None, f"{intro}\n\n{text}"[: case_actions.MAX_MESSAGE])
+    media.attach_privately(case, images)
+    message.case = case
+    return _finish(message, Status.PROCESSED, "Sender not verified: a staff note on the case")
 
 
 def _new_case(message, parsed, text, images):
@@ -181,7 +239,9 @@ def _new_case(message, parsed, text, images):
     service = suggestion.service or triage_service()
     language = guess_language(parsed)
     description = "\n\n".join(part for part in (parsed.subject, text) if part)[:MAX_TEXT]
-    conversation = Conversation(channel=Channel.EMAIL, address=parsed.sender, language=language)
+    conversation = Conversation(
+        channel=Channel.EMAIL, address=parsed.sender, language=language, **_inbound_now()
+    )
 
     def on_created(case):
         conversation.case = case
@@ -198,7 +258,7 @@ def _new_case(message, parsed, text, images):
         on_created=on_created,
     )
     _cap_acknowledgements(case, parsed.sender)
-    _link(message, conversation, case)
+    _link(message, conversation, case, created=True)
 
 
 def _cap_acknowledgements(case, address):
@@ -217,16 +277,26 @@ def _cap_acknowledgements(case, address):
         )
 
 
-def _link(message, conversation, case, reason=""):
+def _inbound_now():
     now = timezone.now()
-    Conversation.objects.filter(pk=conversation.pk).update(last_inbound_at=now, updated_at=now)
+    return {"last_inbound_at": now, "updated_at": now}
+
+
+def _link(message, conversation, case, reason="", *, created=False):
+    """`created`: the conversation was made for this message, with its times set already."""
+    if not created:
+        Conversation.objects.filter(pk=conversation.pk).update(**_inbound_now())
     message.conversation, message.case = conversation, case
     _finish(message, Status.PROCESSED, reason)
 
 
+# What processing changes on the row: never `raw`, which would be sent back to the database whole.
+PROCESSED_FIELDS = ["sender", "subject", "text", "attachments", "status", "reason", "conversation", "case"]
+
+
 def _finish(message, status, reason):
     message.status, message.reason, message.processed_at = status, reason, timezone.now()
-    message.save()
+    message.save(update_fields=[*PROCESSED_FIELDS, "processed_at"])
     return None
 
 

@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -40,6 +41,10 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("raw message"))
     def raw_message(self, obj):
+        if obj.raw_purged_at is not None:
+            return _("Purged after its retention period, on %(date)s.") % {
+                "date": formats.date_format(timezone.localtime(obj.raw_purged_at), "DATETIME_FORMAT")
+            }
         text = bytes(obj.raw).decode("utf-8", errors="replace")
         return text[:RAW_SHOWN]
 
@@ -47,7 +52,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
     def release(self, request, queryset):
         released = 0
         for message in queryset.filter(
-            status__in=[InboundMessage.Status.QUARANTINED, InboundMessage.Status.IGNORED_AUTOMATED]
+            status__in=[InboundMessage.Status.QUARANTINED, InboundMessage.Status.IGNORED_AUTOMATED],
+            raw_purged_at__isnull=True,  # nothing left to process
         ):
             result = actions.process(message.pk, release_by=request.user)
             released += result is not None and result.status == InboundMessage.Status.PROCESSED

@@ -49,10 +49,9 @@ def split_parts(parts):
         if part.content_type.startswith("image/") and len(images) >= MAX_IMAGES:
             entry["outcome"] = f"kept in the raw message: at most {MAX_IMAGES} photos are attached"
         elif part.content_type.startswith("image/"):
-            upload = ContentFile(part.data, name=part.name)
             try:
-                prepare_image(upload)  # checked here so one bad image refuses only itself
-                images.append(upload)
+                # Checked here so one bad image refuses only itself; attached as prepared, not again.
+                images.append(prepare_image(ContentFile(part.data, name=part.name)))
                 entry["outcome"] = "attached"
             except ValidationError as error:
                 entry["outcome"] = "refused: " + "; ".join(error.messages)

@@ -89,6 +89,8 @@ class InboundMessage(models.Model):
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
+    # When `raw` was cleared after its retention period (`civicdesk purge_inbound`); the row stays.
+    raw_purged_at = models.DateTimeField(_("raw message purged"), null=True, blank=True)
     released_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
     )

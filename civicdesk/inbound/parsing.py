@@ -45,7 +45,7 @@ class Part:
 
 @dataclass
 class ParsedMail:
-    message_id: str
+    # No Message-ID: it was read once, at intake, as the message's key (InboundMessage.key).
     sender: str
     sender_name: str
     subject: str
@@ -71,7 +71,6 @@ def parse(raw):
     except Exception as error:  # the email package raises many kinds on broken input
         raise Undecodable(f"Unreadable MIME: {type(error).__name__}: {error}") from error
     return ParsedMail(
-        message_id=message_id(message),
         sender=sender,
         sender_name=sender_name,
         subject=subject,
@@ -84,11 +83,6 @@ def parse(raw):
         parts=parts,
         html_only=html_only,
     )
-
-
-def message_id(message):
-    ids = _ids(_header(message, "Message-ID"))
-    return ids[0] if ids else ""
 
 
 def _header(message, name):
@@ -192,33 +186,47 @@ class _TextExtractor(HTMLParser):
     """Text of HTML, nothing else: no tag, attribute, script or style survives."""
 
     SKIP = {"script", "style", "head", "title", "template"}
+    # Closed by the body's first content when a sender's HTML never closes them (as browsers do).
+    HEAD_ONLY = {"head", "title"}
     BREAKS = {"br", "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "table"}
 
     def __init__(self):
         super().__init__(convert_charrefs=True)
-        self.out, self.skipping = [], 0
+        self.out = []
+        self.open = dict.fromkeys(self.SKIP, 0)  # counts, not a stack: deep nesting costs nothing
 
     def handle_starttag(self, tag, attrs):
+        if tag == "body" or tag in self.BREAKS:
+            self.open.update(dict.fromkeys(self.HEAD_ONLY, 0))
         if tag in self.SKIP:
-            self.skipping += 1
+            self.open[tag] += 1
         elif tag in self.BREAKS:
             self.out.append("\n")
 
     def handle_endtag(self, tag):
         if tag in self.SKIP:
-            self.skipping = max(0, self.skipping - 1)
+            self.open[tag] = max(0, self.open[tag] - 1)
         elif tag in self.BREAKS:
             self.out.append("\n")
 
     def handle_data(self, data):
-        if not self.skipping:
+        skipping = [tag for tag, count in self.open.items() if count]
+        if skipping == ["head"] and data.strip():  # text closes an unclosed head, as in browsers
+            self.open["head"] = 0
+            skipping = []
+        if not skipping:
             self.out.append(data)
+
+
+# An address or link written in angle brackets in the text ("write to <ana@example.org>"): text, not
+# a tag, so it is escaped before parsing (no HTML tag name holds "@" or "://").
+BRACKETED = re.compile(r"<((?:mailto:)?[^\s<>@/]+@[^\s<>]+|[a-z][a-z0-9+.-]*://[^\s<>]+)>", re.IGNORECASE)
 
 
 def html_to_text(html):
     """A small html.parser-based stripper: no HTML library is a dependency, and only text is kept."""
     extractor = _TextExtractor()
-    extractor.feed(html)
+    extractor.feed(BRACKETED.sub(r"&lt;\1&gt;", html))
     extractor.close()
     text = "".join(extractor.out)
     lines = [" ".join(line.split()) for line in text.splitlines()]
@@ -245,7 +253,6 @@ def parse_leniently(raw):
         text = html_to_text(text)
     sender_name, sender = parseaddr(str(message.get("From") or ""))
     return ParsedMail(
-        message_id="",
         sender=sender.lower() if "@" in sender else "",
         sender_name=sender_name,
         subject=" ".join(str(message.get("Subject") or "").split())[:300],

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from civicdesk.cases import catalogue
+from civicdesk.cases import catalogue, policy
 from civicdesk.cases.models import Service
 
 
@@ -55,7 +55,12 @@ def _terms(service):
 
 def triage_service():
     """What a case is filed under when the text names no service: an inactive service with no
-    department, so its cases go to the triage queue and residents never see it offered."""
+    department, so its cases go to the triage queue and residents never see it offered. Read from
+    memory like the catalogue (a Service save is a policy change); created, uncached, when missing."""
+    return _triage.get() or _create_triage_service()
+
+
+def _create_triage_service():
     service, _created = Service.objects.get_or_create(
         code=settings.INBOUND_TRIAGE_SERVICE,
         defaults={
@@ -65,3 +70,12 @@ def triage_service():
         },
     )
     return service
+
+
+def _triage_service():
+    # Its questions prefetched, as the catalogue's: submit_case reads them.
+    services = Service.objects.filter(code=settings.INBOUND_TRIAGE_SERVICE).prefetch_related("attributes")
+    return services.first()
+
+
+_triage = policy.cache("inbound-triage", _triage_service)

@@ -1,12 +1,14 @@
 """Which conversation an inbound e-mail continues, and the headers that let replies find theirs."""
 
 import re
+from typing import NamedTuple
 
 from django.conf import settings
 
 from civicdesk.cases.models import Case, Channel
 from civicdesk.notify.models import OutboxMessage
 
+from . import authresults
 from .loops import loop_marker
 from .models import Conversation, InboundMessage
 
@@ -15,14 +17,25 @@ SUBJECT_TAG = re.compile(r"\[#(\d{2}-\d{6})\]")
 PERSONAL_KINDS = {"reply"}
 
 
-def reply_address(conversation):
-    return f"reply+{conversation.token}@{settings.INBOUND_EMAIL_DOMAINS[0]}"
+def reply_address(token):
+    return f"reply+{token}@{settings.INBOUND_EMAIL_DOMAINS[0]}"
+
+
+class Thread(NamedTuple):
+    conversation: object  # Conversation or None
+    case: object  # Case or None
+    # The sender proved who they are: the Reply-To token (a secret), or our mail server's
+    # authentication of the From domain (decision 52). Only a verified sender writes in the case.
+    verified: bool
+
+
+NO_THREAD = Thread(None, None, False)
 
 
 def find_thread(parsed, envelope_recipients=()):
-    """(conversation, case) this mail continues, or (None, None): the Reply-To token first (in the
-    envelope or the headers), then the case number in the subject (from the case's own correspondent
-    only), then In-Reply-To/References."""
+    """The Thread this mail continues, or NO_THREAD: the Reply-To token first (in the envelope or
+    the headers), then the case number in the subject (from the case's own correspondent only),
+    then In-Reply-To/References. The last two can be forged: they are verified."""
     domains = {d.lower() for d in settings.INBOUND_EMAIL_DOMAINS}
     for recipient in [*envelope_recipients, *parsed.recipients]:
         local, _at, domain = recipient.partition("@")
@@ -30,16 +43,16 @@ def find_thread(parsed, envelope_recipients=()):
             token = local[6:].lower()
             conversation = Conversation.objects.filter(token=token).select_related("case").first()
             if conversation is not None:
-                return conversation, conversation.case
+                return Thread(conversation, conversation.case, True)
     if match := SUBJECT_TAG.search(parsed.subject):
         case = Case.objects.filter(number=match.group(1)).first()
         if case is not None and _corresponds(case, parsed.sender):
-            return _conversation_of(case, parsed.sender), case
+            return _claimed(parsed, case, _conversation_of(case, parsed.sender))
     ids = parsed.in_reply_to + parsed.references
     if ids:
         outbound = OutboxMessage.objects.filter(message_id__in=ids, case__isnull=False).first()
         if outbound is not None and _corresponds(outbound.case, parsed.sender):
-            return _conversation_of(outbound.case, parsed.sender), outbound.case
+            return _claimed(parsed, outbound.case, _conversation_of(outbound.case, parsed.sender))
         earlier = (
             InboundMessage.objects.defer("raw")
             .filter(channel=Channel.EMAIL, key__in=ids, conversation__isnull=False)
@@ -47,8 +60,23 @@ def find_thread(parsed, envelope_recipients=()):
             .first()
         )
         if earlier is not None and earlier.conversation.address == parsed.sender:
-            return earlier.conversation, earlier.conversation.case
-    return None, None
+            return _claimed(parsed, earlier.conversation.case, earlier.conversation)
+    return NO_THREAD
+
+
+def _claimed(parsed, case, conversation):
+    """A thread the headers claim: From, Subject and Message-IDs are the sender's to write."""
+    return Thread(conversation, case, sender_verified(parsed))
+
+
+def sender_verified(parsed):
+    """Did our mail server (INBOUND_AUTHSERV_ID) authenticate the From domain (RFC 8601)?"""
+    try:
+        values = parsed.headers.get_all("Authentication-Results") or []
+    except Exception:  # noqa: BLE001 - a malformed header proves nothing
+        return False
+    domain = parsed.sender.rpartition("@")[2]
+    return authresults.verified(values, settings.INBOUND_AUTHSERV_ID, domain)
 
 
 def _corresponds(case, sender):
@@ -72,23 +100,35 @@ def outbound_headers(message):
         headers["Auto-Submitted"] = "auto-replied" if message.kind == "acknowledgement" else "auto-generated"
     if message.case_id is None or not settings.INBOUND_EMAIL_DOMAINS:
         return headers
-    conversation = (
-        Conversation.objects.filter(
-            case_id=message.case_id, channel=Channel.EMAIL, address=message.recipient.lower()
+    # One query in the usual case: the resident's latest Message-IDs with their conversation's token
+    # (Message-IDs only: a message that had none is keyed by a hash of its bytes, not an id to cite).
+    rows = list(
+        InboundMessage.objects.filter(
+            conversation__case_id=message.case_id,
+            conversation__channel=Channel.EMAIL,
+            conversation__address=message.recipient.lower(),
+            key__startswith="<",
         )
-        .order_by("-updated_at")
-        .first()
+        .order_by("-conversation__updated_at", "-conversation_id", "-received_at")
+        .values_list("conversation_id", "conversation__token", "key")[:10]
     )
-    if conversation is None:
+    rows = [row for row in rows if row[0] == rows[0][0]]  # the latest conversation's (rarely two)
+    token = rows[0][1] if rows else _token_without_message_ids(message)
+    if token is None:
         return headers
     number = message.case.number
-    headers["Reply-To"] = reply_address(conversation)
+    headers["Reply-To"] = reply_address(token)
     if f"[#{number}]" not in message.subject:
         headers["Subject"] = f"{message.subject} [#{number}]"
-    # Message-IDs only: a message that had none is keyed by a hash of its bytes, not an id to cite.
-    received = conversation.messages.filter(key__startswith="<").order_by("-received_at")
-    keys = list(received.values_list("key", flat=True)[:10])
+    keys = [key for _conversation, _token, key in rows]
     if keys:
         headers["In-Reply-To"] = keys[0]
         headers["References"] = " ".join(reversed(keys))
     return headers
+
+
+def _token_without_message_ids(message):
+    conversations = Conversation.objects.filter(
+        case_id=message.case_id, channel=Channel.EMAIL, address=message.recipient.lower()
+    )
+    return conversations.order_by("-updated_at").values_list("token", flat=True).first()

@@ -7,11 +7,19 @@ from civicdesk.inbound.models import Conversation
 from civicdesk.notify.models import OutboxMessage
 
 RESIDENT = "resident@example.org"
+# Our mail server's authserv-id, and the header it adds for a sender it authenticated (decision 52).
+AUTHSERV_ID = "mx.city.test"
+AUTHENTICATED = (
+    b"Authentication-Results: mx.city.test; dkim=pass header.d=example.org;\r\n"
+    b" dmarc=pass header.from=example.org\r\n"
+)
 
 
 @pytest.fixture(autouse=True)
 def _domains():
-    with override_settings(INBOUND_EMAIL_DOMAINS=["city.test"], INBOUND_WEBHOOK_SECRET="s3cret"):
+    with override_settings(
+        INBOUND_EMAIL_DOMAINS=["city.test"], INBOUND_WEBHOOK_SECRET="s3cret", INBOUND_AUTHSERV_ID=AUTHSERV_ID
+    ):
         yield
 
 

@@ -132,3 +132,31 @@ def test_it_removes_the_photo_files_of_a_case_it_could_not_finish(cast, monkeypa
     monkeypatch.setattr(module, "_cap_acknowledgements", lambda case, address: 1 / 0)  # after the photo
     assert actions.process(actions.receive("email", None, raw).pk).status == "quarantined"
     assert files() == before
+
+
+def test_it_decodes_an_emailed_photo_once(cast, monkeypatch):
+    """The photo is checked (decoded, re-encoded, thumbnailed) before the case is made, so a bad one
+    refuses only itself; the attachment then uses that work instead of doing it again."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from civicdesk.cases import attachments
+
+    png = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(png, format="PNG")
+    raw = (
+        b"From: bo@example.org\r\nTo: 311@city.test\r\nSubject: Fallen tree\r\nMessage-ID: <photo@x>\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n'
+        b"A fallen tree.\r\n--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; "
+        b'filename="tree.png"\r\nContent-Transfer-Encoding: base64\r\n\r\n'
+        + base64.encodebytes(png.getvalue())
+        + b"--b--\r\n"
+    )
+    thumbnails = []
+    real_thumb = attachments._thumb
+    monkeypatch.setattr(attachments, "_thumb", lambda data: thumbnails.append(1) or real_thumb(data))
+    message = actions.process(actions.receive("email", None, raw).pk)
+    assert message.case.attachments.get().public is False
+    assert len(thumbnails) == 1

@@ -41,6 +41,22 @@ def test_it_stores_mail_and_makes_one_case_from_three_deliveries(receiver):
     assert Case.objects.filter(reporter_email="ana@example.org").count() == 1
 
 
+@pytest.mark.tasks
+def test_it_keeps_every_recipient_of_one_message_delivered_in_two_transactions(receiver):
+    """To: 311@ and Cc: roads@ as two SMTP transactions (as a sending server may split them): one
+    message, one case, both addresses on the stored message; nothing dropped as a duplicate."""
+    from civicdesk.test import make_cast
+
+    make_cast()
+    for recipient in ("311@city.test", "roads@city.test", "311@city.test"):
+        with smtplib.SMTP("127.0.0.1", receiver, timeout=10) as client:
+            assert client.sendmail("ana@example.org", [recipient], MAIL) == {}
+    message = InboundMessage.objects.get()
+    assert message.recipients == ["311@city.test", "roads@city.test"]
+    assert message.status == "processed"
+    assert Case.objects.filter(reporter_email="ana@example.org").count() == 1
+
+
 def test_it_refuses_recipients_outside_our_domains(receiver):
     with (
         smtplib.SMTP("127.0.0.1", receiver, timeout=10) as client,
