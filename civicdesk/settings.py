@@ -475,6 +475,9 @@ INBOUND_AUTHSERV_ID = os.environ.get("INBOUND_AUTHSERV_ID", "").strip().lower()
 # Raw MIME kept for the record, then cleared (`civicdesk purge_inbound`); quarantined mail is kept.
 INBOUND_DISCARDED_RETENTION_DAYS = int(os.environ.get("INBOUND_DISCARDED_RETENTION_DAYS", "30"))
 INBOUND_RAW_RETENTION_DAYS = int(os.environ.get("INBOUND_RAW_RETENTION_DAYS", "90"))
+# A message still unprocessed this long after it was stored (or was due again) lost its task or
+# worker: the outbox's safety net (`civicdesk deliver_outbox`) processes it (decision 55).
+INBOUND_STALLED_SECONDS = int(os.environ.get("INBOUND_STALLED_SECONDS", "300"))
 
 # Address lookup (decision 54): "local" matches the address points loaded with `import_addresses`;
 # "nominatim" or "pelias" asks that server at GEOCODER_URL first, and the local points answer when it

@@ -12,6 +12,7 @@ from functools import partial
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext
 
@@ -115,6 +116,46 @@ def process(message_id, *, release_by=None):
             message.released_by = release_by
             message.save(update_fields=["released_by"])
     return message
+
+
+def retry_stalled(limit=100, now=None):
+    """The safety net (run by `civicdesk deliver_outbox`): messages still "received" well after they
+    were stored, or after they were due again, lost their task or its worker (a worker killed
+    mid-message leaves its task claimed and the message untouched). Each is processed here. Every
+    try is counted first, in its own commit, so a message that kills whatever processes it is
+    quarantined after media.ATTEMPTS tries instead of stalling the net. Returns the statuses."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.INBOUND_STALLED_SECONDS)
+    stalled = (
+        InboundMessage.objects.filter(status=Status.RECEIVED, received_at__lt=cutoff)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lt=cutoff))
+        .order_by("received_at")
+        .values_list("pk", flat=True)
+    )
+    outcomes = []
+    for pk in list(stalled[:limit]):
+        with transaction.atomic():
+            # A message a live worker holds is skipped: it is being processed right now.
+            message = (
+                InboundMessage.objects.defer("raw")
+                .select_for_update(skip_locked=True)
+                .filter(pk=pk, status=Status.RECEIVED)
+                .first()
+            )
+            if message is None:
+                continue
+            message.attempts += 1
+            message.next_attempt_at = now
+            message.save(update_fields=["attempts", "next_attempt_at"])
+            if message.attempts > media.ATTEMPTS:
+                _finish(message, Status.QUARANTINED, f"Processing never finished in {media.ATTEMPTS} tries.")
+                outcomes.append("inbound quarantined")
+                continue
+        processed = process(pk)
+        outcomes.append(
+            f"inbound {processed.status}" if processed is not None else "inbound taken by a worker"
+        )
+    return outcomes
 
 
 # channel -> function(message, force) for channels other than e-mail; filled in AppConfig.ready()

@@ -10,6 +10,7 @@ class InboundConfig(AppConfig):
         # The outbox adds our threading headers to case e-mails without importing this app.
         from civicdesk.notify import delivery, outbox
 
+        from .actions import retry_stalled
         from .sms import route_case_message
         from .threading import outbound_headers
         from .twilio import send_sms
@@ -18,6 +19,8 @@ class InboundConfig(AppConfig):
         # SMS goes out through the outbox like webhooks: Twilio's REST call is our sender.
         delivery.register_sender("sms", send_sms)
         outbox.register_case_route(route_case_message)
+        # Messages whose task or worker died are processed by the outbox's safety net.
+        delivery.register_sweep(retry_stalled)
         self._register_messaging()
 
     def _register_messaging(self):

@@ -127,9 +127,10 @@ def fetch_later(message, reason):
     """The message waits (still "received") and its task runs again after a growing pause."""
     message.attempts += 1
     message.reason = f"Media not fetched yet (attempt {message.attempts} of {ATTEMPTS}): {reason}"[:300]
-    message.save(update_fields=["attempts", "reason"])
     delay = timedelta(seconds=min(60 * 2 ** (message.attempts - 1), 3600))
-    tasks.enqueue_with_transaction(partial(_enqueue_later, message.pk, timezone.now() + delay))
+    message.next_attempt_at = timezone.now() + delay
+    message.save(update_fields=["attempts", "reason", "next_attempt_at"])
+    tasks.enqueue_with_transaction(partial(_enqueue_later, message.pk, message.next_attempt_at))
 
 
 def _enqueue_later(message_id, when):

@@ -88,6 +88,9 @@ class InboundMessage(models.Model):
     # Times its processing waited for files to be fetched from the provider (MMS, WhatsApp media).
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     received_at = models.DateTimeField(_("received"), default=timezone.now)
+    # Set when processing must wait (a media file to fetch again later): the safety net
+    # (actions.retry_stalled) leaves the message alone until then.
+    next_attempt_at = models.DateTimeField(_("next attempt"), null=True, blank=True)
     processed_at = models.DateTimeField(_("processed"), null=True, blank=True)
     # When `raw` was cleared after its retention period (`civicdesk purge_inbound`); the row stays.
     raw_purged_at = models.DateTimeField(_("raw message purged"), null=True, blank=True)

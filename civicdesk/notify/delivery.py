@@ -238,6 +238,17 @@ def _failed(message, holder, error):
     return status
 
 
+# Other apps' safety nets, run by the same sweep as the outbox's (`civicdesk deliver_outbox`):
+# functions(limit) -> a list of outcomes, one per item taken up. Added in AppConfig.ready()
+# (inbound adds its messages whose task or worker died).
+SWEEPS = []
+
+
+def register_sweep(sweep):
+    if sweep not in SWEEPS:
+        SWEEPS.append(sweep)
+
+
 def deliver_due(limit=100):
     """Deliver every message that is due, including slow retries and claims whose lease ran out."""
     ids = list(OutboxMessage.objects.due().order_by("next_attempt_at").values_list("pk", flat=True)[:limit])

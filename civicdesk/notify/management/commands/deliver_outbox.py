@@ -1,4 +1,5 @@
-"""Deliver due outbox messages: the safety net for messages whose task or worker died.
+"""Deliver due outbox messages: the safety net for messages whose task or worker died, and for
+the other apps' work that needs one (notify.delivery.register_sweep: inbound messages).
 
 Safe to run in several copies: each message is claimed with one conditional UPDATE.
 """
@@ -9,7 +10,7 @@ import time
 from django.core.management.base import BaseCommand
 from django.db import DatabaseError, close_old_connections, connection
 
-from civicdesk.notify.delivery import deliver_due
+from civicdesk.notify.delivery import SWEEPS, deliver_due
 
 BATCH = 100
 
@@ -53,6 +54,9 @@ class Command(BaseCommand):
                 counts[status] = counts.get(status, 0) + 1
             if len(statuses) < BATCH:
                 break
+        for other in SWEEPS:
+            for status in other(limit=BATCH):
+                counts[status] = counts.get(status, 0) + 1
         if counts:
             summary = ", ".join(
                 f"{count} {status or 'taken by another worker'}" for status, count in counts.items()
