@@ -554,5 +554,8 @@ WHATSAPP_TEMPLATE_LANGUAGES = dict(
 TELEGRAM_BOT_TOKEN = os.environ.get("TELEGRAM_BOT_TOKEN", "")
 TELEGRAM_WEBHOOK_SECRET = os.environ.get("TELEGRAM_WEBHOOK_SECRET", "")
 TELEGRAM_API_BASE = os.environ.get("TELEGRAM_API_BASE", "https://api.telegram.org")
+# The channel accounts' API bases and IMAP hosts (the admin's, decision 51) must be https and public
+# internet addresses; this lets them be plain http on loopback and internal addresses (tests, a demo).
+CHANNEL_ALLOW_LOCAL_APIS = env_bool("CHANNEL_ALLOW_LOCAL_APIS", DEBUG)
 # Generic social webhook /inbound/social/: signed like the raw-MIME one, with its own secret.
 SOCIAL_WEBHOOK_SECRET = os.environ.get("SOCIAL_WEBHOOK_SECRET", "")

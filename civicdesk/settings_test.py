@@ -24,6 +24,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":  # noqa: F405
     }  # noqa: F405
 # Test receivers listen on 127.0.0.1; the refusal of private addresses is tested with this off.
 WEBHOOK_ALLOW_PRIVATE = True
+# Likewise the channel accounts' local recording servers; tested with this off too.
+CHANNEL_ALLOW_LOCAL_APIS = True
 
 # The task pass of `make test` (TASKS_BACKEND=redis, CACHE_URL=redis://...) runs on the machine's
 # Redis: each xdist worker gets its own cache database (tests clear the cache, a FLUSHDB) and its own

@@ -2,10 +2,13 @@
 Twilio(-compatible) numbers, WhatsApp Business numbers and Telegram bots. Secrets are stored sealed
 (`sealed`); `inbound.config` is the one place that reads these rows (or the environment's account)."""
 
+import ipaddress
 import re
+import socket
 from urllib.parse import urlsplit
 
 import phonenumbers
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator, URLValidator
 from django.db import models
@@ -19,13 +22,44 @@ LANGUAGE_PAIRS = re.compile(r"^\s*[a-z]{2,3}:[A-Za-z_]{2,10}\s*(,\s*[a-z]{2,3}:[
 
 
 def validate_api_base(value):
-    """An API base the secrets are sent to: https, or http only to this machine (a test server)."""
+    """An API base the secrets are sent to: https to a public host; plain http to this machine and
+    internal addresses only when CHANNEL_ALLOW_LOCAL_APIS (tests, a demo)."""
     URLValidator(schemes=["http", "https"])(value)
     parts = urlsplit(value)
-    if parts.scheme != "https" and parts.hostname not in LOOPBACK:
+    local = settings.CHANNEL_ALLOW_LOCAL_APIS and parts.hostname in LOOPBACK
+    if parts.scheme != "https" and not local:
         raise ValidationError(
             _("Use an https:// address: the account's credentials are sent to it."), code="insecure"
         )
+    check_destination(parts.hostname, parts.port or 443)
+
+
+def check_destination(host, port):
+    """Raise ValidationError unless every address `host` resolves to is a public internet one
+    (server-side request forgery: an account's test and traffic would reach internal systems and
+    the cloud's metadata service); anything goes with CHANNEL_ALLOW_LOCAL_APIS. Called when an
+    account is saved and again before its test connects."""
+    if settings.CHANNEL_ALLOW_LOCAL_APIS:
+        return
+    try:
+        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        raise ValidationError(
+            _("The host %(host)s could not be found; check the address."),
+            code="unknown_host",
+            params={"host": host},
+        ) from None
+    for *_info, sockaddr in found:
+        ip = ipaddress.ip_address(sockaddr[0])
+        if not ip.is_global or ip.is_multicast:
+            raise ValidationError(
+                _(
+                    "%(host)s is (or resolves to) %(address)s, an internal address: channel accounts reach "
+                    "only public internet hosts unless the server setting CHANNEL_ALLOW_LOCAL_APIS is on."
+                ),
+                code="private_address",
+                params={"host": host, "address": sockaddr[0]},
+            )
 
 
 def validate_e164(value):
@@ -59,9 +93,14 @@ def validate_template_languages(value):
 
 class ChannelAccount(models.Model):
     """What every account has. SECRETS names the sealed columns (`<name>_sealed`) and whether the
-    account works without them."""
+    account works without them; SENT those sent to where the DESTINATION fields say (an existing
+    account's change of destination needs them typed again, or else its test would send the stored
+    ones to whoever the new destination is)."""
 
     SECRETS = {}  # name -> required
+    SECRET_VALIDATORS = {}  # name -> validators of the typed value
+    DESTINATION = ("api_base",)
+    SENT = ()
 
     name = models.CharField(_("name"), max_length=100, help_text=_("For staff: which account this is."))
     active = models.BooleanField(_("active"), default=True)
@@ -103,6 +142,8 @@ class ImapMailbox(ChannelAccount):
         NONE = "none", _("None (only on a private network)")
 
     SECRETS = {"password": True}
+    DESTINATION = ("host", "port", "security")
+    SENT = ("password",)
 
     host = models.CharField(_("host"), max_length=255)
     port = models.PositiveIntegerField(
@@ -130,9 +171,22 @@ class ImapMailbox(ChannelAccount):
         verbose_name = _("IMAP mailbox")
         verbose_name_plural = _("IMAP mailboxes")
 
+    def clean(self):
+        super().clean()
+        if self.security == self.Security.NONE and not settings.CHANNEL_ALLOW_LOCAL_APIS:
+            raise ValidationError(
+                {"security": _("The password would cross the internet in clear: use TLS or STARTTLS.")}
+            )
+        if self.host:
+            try:
+                check_destination(self.host, self.port or 993)
+            except ValidationError as error:
+                raise ValidationError({"host": error}) from None
+
 
 class TwilioNumber(ChannelAccount):
     SECRETS = {"auth_token": True}
+    SENT = ("auth_token",)
 
     number = models.CharField(
         _("phone number"),
@@ -161,6 +215,7 @@ class TwilioNumber(ChannelAccount):
 
 class WhatsAppNumber(ChannelAccount):
     SECRETS = {"access_token": True, "app_secret": True, "verify_token": False}
+    SENT = ("access_token",)
 
     phone_number_id = models.CharField(
         _("phone number ID"), max_length=64, unique=True, validators=[validate_path_segment]
@@ -201,6 +256,16 @@ class WhatsAppNumber(ChannelAccount):
 
 class TelegramBot(ChannelAccount):
     SECRETS = {"bot_token": True, "webhook_secret": True}
+    SECRET_VALIDATORS = {
+        # What Telegram accepts as secret_token, and so sends back in X-Telegram-Bot-Api-Secret-Token.
+        "webhook_secret": [
+            RegexValidator(
+                r"^[A-Za-z0-9_-]{1,256}$",
+                _("Use 1 to 256 letters, digits, '_' and '-' (what Telegram accepts)."),
+            )
+        ]
+    }
+    SENT = ("bot_token", "webhook_secret")
 
     bot_token_sealed = _sealed(_("bot token"))
     webhook_secret_sealed = _sealed(_("webhook secret"))

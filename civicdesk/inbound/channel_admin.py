@@ -35,12 +35,23 @@ class SecretsForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        for name, required in self._meta.model.SECRETS.items():
+        model = self._meta.model
+        for name, required in model.SECRETS.items():
             new, clear = cleaned.get(name), cleaned.get(f"clear_{name}")
             if new and clear:
                 self.add_error(f"clear_{name}", _("Type a new value or clear it, not both."))
             elif required and not new and (clear or not self.instance.has_secret(name)):
                 self.add_error(name, _("This account cannot work without it."))
+        moved = self.instance.pk and set(model.DESTINATION) & set(self.changed_data)
+        for name in model.SENT if moved else ():
+            if self.instance.has_secret(name) and not cleaned.get(name) and not cleaned.get(f"clear_{name}"):
+                self.add_error(
+                    name,
+                    _("You changed where it is sent: type it again (the stored one is not sent elsewhere)."),
+                )
+        clash = CLASHES.get(model)
+        if clash and cleaned.get("active"):
+            clash(self, cleaned)
         return cleaned
 
     def save(self, commit=True):
@@ -66,10 +77,40 @@ def secrets_form(model):
             strip=True,
             max_length=4000,
             widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+            validators=model.SECRET_VALIDATORS.get(name, []),
         )
         fields[f"clear_{name}"] = forms.BooleanField(required=False)  # labelled in __init__, translated
     meta = type("Meta", (), {"model": model, "fields": "__all__"})
     return type(f"{model.__name__}Form", (SecretsForm,), {**fields, "Meta": meta})
+
+
+def _twilio_clash(form, cleaned):
+    if cleaned.get("number") in {account.number for account in config.env_twilio()}:
+        form.add_error("number", _("The environment's account (TWILIO_FROM) has this number already."))
+
+
+def _whatsapp_clash(form, cleaned):
+    if cleaned.get("phone_number_id") in {account.phone_number_id for account in config.env_whatsapp()}:
+        form.add_error(
+            "phone_number_id",
+            _("The environment's account (WHATSAPP_PHONE_NUMBER_ID) has this phone number ID already."),
+        )
+
+
+def _telegram_clash(form, cleaned):
+    """A bot's token in two accounts: Telegram posts to one webhook only, so one of them is dead."""
+    instance = form.instance
+    token = cleaned.get("bot_token") or (config.telegram_account(instance).bot_token if instance.pk else "")
+    others = TelegramBot.objects.filter(active=True).exclude(pk=instance.pk)
+    env = config.telegram_bot(config.ENV)
+    tokens = [account.bot_token for account in [env] if account]
+    tokens += [config.telegram_account(row).bot_token for row in others]
+    if token and token in tokens:
+        form.add_error("bot_token", _("Another active bot (or the environment's) has this token already."))
+
+
+# Numbers are unique among the rows already; these refuse what another account would take silently.
+CLASHES = {TwilioNumber: _twilio_clash, WhatsAppNumber: _whatsapp_clash, TelegramBot: _telegram_clash}
 
 
 class TestForm(forms.Form):

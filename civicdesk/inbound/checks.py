@@ -12,11 +12,13 @@ from contextlib import contextmanager
 from dataclasses import replace
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from imap_tools.errors import MailboxFolderSelectError, MailboxFolderStatusError, MailboxLoginError
 
 from . import config, imap, twilio
+from .channel_accounts import check_destination, validate_api_base
 from .senders import template
 
 TIMEOUT = 15  # seconds
@@ -51,21 +53,34 @@ def _network_reason(error, where):
     return _("%(where)s could not be reached (%(reason)s).") % {"where": where, "reason": reason}
 
 
+def _reachable(check, *args):
+    """The account's destination checked again before connecting: the name may resolve elsewhere
+    now than when the account was saved, or the server's settings may have changed."""
+    try:
+        check(*args)
+    except ValidationError as error:
+        raise CheckFailed(" ".join(error.messages)) from None
+
+
 @contextmanager
 def _talking_to(where, secrets):
-    """Turns what a call to a provider raised into CheckFailed, with the provider's own words."""
+    """Turns what a call to a provider raised into CheckFailed, with the provider's own words when
+    it gave them in JSON (anything else is not shown: it may be some other server's page)."""
     try:
         yield
     except urllib.error.HTTPError as error:
-        detail = _hide(_provider_message(error.read()[:2000]), secrets)
+        detail = _short(_hide(_provider_message(error.read()[:2000]), secrets))
+        values = {"where": where, "code": error.code, "detail": detail}
         if error.code in (401, 403):
             raise CheckFailed(
-                _("%(where)s refused the credentials (HTTP %(code)s): %(detail)s")
-                % {"where": where, "code": error.code, "detail": detail}
+                _("%(where)s refused the credentials (HTTP %(code)s): %(detail)s") % values
+                if detail
+                else _("%(where)s refused the credentials (HTTP %(code)s).") % values
             ) from None
         raise CheckFailed(
-            _("%(where)s answered HTTP %(code)s: %(detail)s")
-            % {"where": where, "code": error.code, "detail": detail}
+            _("%(where)s answered HTTP %(code)s: %(detail)s") % values
+            if detail
+            else _("%(where)s: HTTP %(code)s from the provider.") % values
         ) from None
     except (urllib.error.URLError, OSError) as error:
         raise CheckFailed(_hide(_network_reason(error, where), secrets)) from None
@@ -73,17 +88,31 @@ def _talking_to(where, secrets):
         raise CheckFailed(_("%(where)s answered something that is not JSON.") % {"where": where}) from None
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A redirect is answered as the HTTP error it is: urllib would follow it with the
+    Authorization header to wherever it points."""
+
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirect)
+
+
 def _http(request, where, secrets):
-    with _talking_to(where, secrets), urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+    _reachable(validate_api_base, request.full_url)
+    with _talking_to(where, secrets), _opener.open(request, timeout=TIMEOUT) as response:
         return json.loads(response.read() or b"{}")
 
 
 def _provider_message(body):
-    """Twilio's "message", Graph's "error.message", Telegram's "description", else the raw text."""
+    """Twilio's "message", Graph's "error.message", Telegram's "description"; "" when the body is not
+    such JSON."""
     try:
         data = json.loads(body)
     except ValueError:
-        return body.decode(errors="replace")[:300]
+        return ""
+    found = ""
     if isinstance(data, dict):
         error = data.get("error")
         found = (
@@ -91,9 +120,11 @@ def _provider_message(body):
             or data.get("description")
             or (error.get("message") if isinstance(error, dict) else error)
         )
-        if found:
-            return str(found)[:300]
-    return body.decode(errors="replace")[:300]
+    return str(found or "")
+
+
+def _short(text, limit=160):
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 # ---------------------------------------------------------------- IMAP
@@ -102,6 +133,7 @@ def _provider_message(body):
 def check_imap(row):
     account = config.imap_account(row)
     where = f"{account.host}:{account.port}"
+    _reachable(check_destination, account.host, account.port)
     try:
         count = imap.check(account, timeout=TIMEOUT)
     except MailboxLoginError:
@@ -130,6 +162,7 @@ def check_twilio(row, to):
     """Sends a real SMS to `to` (E.164) through the account's Messages resource."""
     account = replace(config.twilio_account(row), timeout=TIMEOUT)
     body = _("This is a test message from %(city)s 311.") % {"city": settings.CITY_NAME}
+    _reachable(validate_api_base, account.api_base)
     with _talking_to(f"Twilio ({account.api_base})", [account.auth_token]):
         answer = twilio.post_message(account, to, body, status_callback=False)
     return _("Twilio accepted the test message to %(to)s (%(sid)s, %(status)s).") % {
@@ -191,7 +224,7 @@ def check_telegram(row, register=False):
         if answer.get("ok") is not True:
             raise CheckFailed(
                 _("Telegram refused %(method)s: %(detail)s")
-                % {"method": method, "detail": _hide(str(answer.get("description", "")), secrets)}
+                % {"method": method, "detail": _short(_hide(str(answer.get("description", "")), secrets))}
             )
         return answer.get("result") or {}
 

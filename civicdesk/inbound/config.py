@@ -44,7 +44,7 @@ class ImapAccount:
     host: str
     port: int
     user: str
-    password: str
+    password: str = field(repr=False)
     folder: str = "INBOX"
     processed_folder: str = "Processed"
     refused_folder: str = "Refused"
@@ -102,7 +102,7 @@ class Twilio:
     key: str
     number: str
     account_sid: str
-    auth_token: str
+    auth_token: str = field(repr=False)
     api_base: str
     agent_number: str
     webhook_base: str = field(default_factory=lambda: twilio_webhook_base())
@@ -147,17 +147,27 @@ def twilio_account(row):
     )
 
 
-def twilio_for(*numbers):
+def twilio_for(*numbers, sending=False):
     """The account whose number is one of `numbers` (a webhook's To, or From for a status callback
-    about a message we sent), else the default; None when no account is configured."""
-    accounts = twilio_accounts()
+    about a message we sent), else the default; None when no account is configured. `sending`:
+    among the accounts that can send only."""
     wanted = {number for number in numbers if number}
-    return next((a for a in accounts if a.number in wanted), accounts[0] if accounts else None)
+    return _pick(twilio_accounts(), lambda a: a.number in wanted, sending)
 
 
 def twilio_for_reply(phone, case_id=None):
-    """The account a text or call from `phone` last came in on (for this case when known)."""
-    return twilio_for(_came_in_on(["sms", "voice"], phone, case_id))
+    """The account a text or call from `phone` last came in on (for this case when known), else the
+    first that can send."""
+    return twilio_for(_came_in_on(["sms", "voice"], phone, case_id), sending=True)
+
+
+def _pick(accounts, wanted, sending):
+    """The first of `accounts` that is `wanted`, else the first (the default). The environment's
+    account may hold only what checks webhooks (a verify token, a webhook secret): with `sending`,
+    the default is the first account that can send."""
+    if sending:
+        accounts = [account for account in accounts if account.can_send()]
+    return next((a for a in accounts if wanted(a)), accounts[0] if accounts else None)
 
 
 # ---------------------------------------------------------------- WhatsApp
@@ -167,13 +177,16 @@ def twilio_for_reply(phone, case_id=None):
 class WhatsApp:
     key: str
     phone_number_id: str
-    access_token: str
-    app_secret: str
-    verify_token: str
+    access_token: str = field(repr=False)
+    app_secret: str = field(repr=False)
+    verify_token: str = field(repr=False)
     template_name: str
     template_languages: dict
     api_base: str
     api_version: str
+
+    def can_send(self):
+        return bool(self.access_token and self.phone_number_id)
 
     def messages_url(self):
         return f"{self.api_base.rstrip('/')}/v{self.api_version}/{self.phone_number_id}/messages"
@@ -215,15 +228,14 @@ def whatsapp_account(row):
     )
 
 
-def whatsapp_for(phone_number_id=None):
-    """The account of this phone number id, else the default."""
-    accounts = whatsapp_accounts()
-    found = next((a for a in accounts if phone_number_id and a.phone_number_id == phone_number_id), None)
-    return found or (accounts[0] if accounts else None)
+def whatsapp_for(phone_number_id=None, sending=False):
+    """The account of this phone number id, else the default (see `_pick` for `sending`)."""
+    wanted = phone_number_id or None  # never an account without one
+    return _pick(whatsapp_accounts(), lambda a: a.phone_number_id == wanted, sending)
 
 
 def whatsapp_for_reply(number, case_id=None):
-    return whatsapp_for(_came_in_on(["whatsapp"], number, case_id))
+    return whatsapp_for(_came_in_on(["whatsapp"], number, case_id), sending=True)
 
 
 # ---------------------------------------------------------------- Telegram
@@ -232,9 +244,12 @@ def whatsapp_for_reply(number, case_id=None):
 @dataclass(frozen=True)
 class Telegram:
     key: str
-    bot_token: str
-    webhook_secret: str
+    bot_token: str = field(repr=False)
+    webhook_secret: str = field(repr=False)
     api_base: str
+
+    def can_send(self):
+        return bool(self.bot_token)
 
     def method_url(self, method):
         return f"{self.api_base.rstrip('/')}/bot{self.bot_token}/{method}"
@@ -258,15 +273,14 @@ def telegram_account(row):
 
 
 def telegram_for_reply(chat_id, case_id=None):
-    """The bot the chat last wrote to, else the environment's bot, else the first active one."""
+    """The bot the chat last wrote to (no other bot may write to it), else the first that can send:
+    the environment's, then the active rows."""
     key = _came_in_on(["telegram"], chat_id, case_id)
     found = telegram_bot(key) if key else None
-    if found is None:
-        found = telegram_bot(ENV)
-    if found is None:
-        row = TelegramBot.objects.filter(active=True).first()
-        found = telegram_account(row) if row else None
-    return found
+    if found is not None:
+        return found
+    bots = [telegram_bot(ENV), *(telegram_account(row) for row in TelegramBot.objects.filter(active=True))]
+    return _pick([bot for bot in bots if bot], lambda bot: False, sending=True)
 
 
 # ---------------------------------------------------------------- where a resident wrote to

@@ -366,3 +366,287 @@ def test_the_admin_pages_of_each_kind_answer(admin_client, bot):
     page = admin_client.get(f"/admin/inbound/telegrambot/{bot.pk}/change/").content.decode()
     assert f"/inbound/telegram/{bot.pk}/" in page and "Send a test" in page
     assert json.dumps("hook-secret")[1:-1] not in page
+
+
+# ---------------------------------------------------------------- a stored secret goes nowhere new
+
+
+def whatsapp_row(api_base="https://graph.facebook.com"):
+    row = WhatsAppNumber(name="WA", phone_number_id="PNID2", api_base=api_base)
+    row.set_secret("access_token", "EAAstored")
+    row.set_secret("app_secret", "app-1")
+    row.save()
+    return row
+
+
+def telegram_row(api_base="https://api.telegram.org"):
+    row = TelegramBot(name="City bot", api_base=api_base)
+    row.set_secret("bot_token", "123:stored-token")
+    row.set_secret("webhook_secret", "stored-hook")
+    row.save()
+    return row
+
+
+def whatsapp_form(**changes):
+    return {
+        "name": "WA",
+        "phone_number_id": "PNID2",
+        "template_name": "",
+        "template_languages": "",
+        "api_base": "https://graph.facebook.com",
+        "api_version": "21.0",
+        "active": "on",
+        **changes,
+    }
+
+
+def telegram_form(**changes):
+    return {"name": "City bot", "api_base": "https://api.telegram.org", "active": "on", **changes}
+
+
+def imap_form(**changes):
+    return {
+        "name": "311 inbox",
+        "host": "127.0.0.1",
+        "port": "993",
+        "security": "ssl",
+        "user": "311",
+        "folder": "INBOX",
+        "processed_folder": "Processed",
+        "refused_folder": "Refused",
+        "active": "on",
+        **changes,
+    }
+
+
+def imap_row():
+    row = ImapMailbox(name="311 inbox", host="127.0.0.1", port=993, security="ssl", user="311")
+    row.set_secret("password", "stored-password")
+    row.save()
+    return row
+
+
+EVIL = "https://collector.example"
+MOVES = [  # kind, the row, the form, a change of where the secrets go, the secrets sent there
+    ("twilionumber", twilio_number, twilio_form, {"api_base": EVIL}, {"auth_token": "typed-token"}),
+    ("whatsappnumber", whatsapp_row, whatsapp_form, {"api_base": EVIL}, {"access_token": "EAAtyped"}),
+    (
+        "telegrambot",
+        telegram_row,
+        telegram_form,
+        {"api_base": EVIL},
+        {"bot_token": "123:typed", "webhook_secret": "typed-hook"},
+    ),
+    ("imapmailbox", imap_row, imap_form, {"host": "127.0.0.9"}, {"password": "typed-password"}),
+    ("imapmailbox", imap_row, imap_form, {"port": "10993"}, {"password": "typed-password"}),
+    ("imapmailbox", imap_row, imap_form, {"security": "starttls"}, {"password": "typed-password"}),
+]
+
+
+@pytest.mark.parametrize(("kind", "make", "form", "move", "secrets"), MOVES)
+def test_changing_where_secrets_go_needs_them_typed_again(admin_client, kind, make, form, move, secrets):
+    row = make()
+    before = {name: row.secret(name) for name in secrets}
+    url = f"/admin/inbound/{kind}/{row.pk}/change/"
+    page = admin_client.post(url, form(**move))
+    assert page.status_code == 200
+    assert page.content.decode().count("You changed where it is sent: type it again") == len(secrets)
+    row.refresh_from_db()
+    assert {name: row.secret(name) for name in secrets} == before  # nothing saved, nowhere new
+    assert all(getattr(row, field) != value for field, value in move.items() if field != "port")
+
+    assert admin_client.post(url, form(**move, **secrets)).status_code == 302
+    row.refresh_from_db()
+    assert {name: row.secret(name) for name in secrets} == secrets
+
+
+def test_other_changes_keep_the_stored_secrets(admin_client):
+    row = telegram_row()
+    url = f"/admin/inbound/telegrambot/{row.pk}/change/"
+    assert admin_client.post(url, telegram_form(name="Renamed")).status_code == 302
+    row.refresh_from_db()
+    assert row.name == "Renamed" and row.secret("bot_token") == "123:stored-token"
+
+
+# ---------------------------------------------------------------- only public hosts (SSRF)
+
+
+@pytest.fixture
+def production(settings):
+    settings.CHANNEL_ALLOW_LOCAL_APIS = False
+    return settings
+
+
+@pytest.mark.parametrize(
+    ("api_base", "error"),
+    [
+        ("http://127.0.0.1:8000", "Use an https:// address"),
+        ("http://localhost:8000", "Use an https:// address"),
+        ("https://127.0.0.1:8443", "127.0.0.1 is (or resolves to) 127.0.0.1, an internal address"),
+        ("https://169.254.169.254", "an internal address"),
+        ("https://10.1.2.3", "an internal address"),
+        ("https://[::1]:8443", "an internal address"),
+        ("https://localhost:8443", "localhost is (or resolves to)"),
+        ("https://no-such-host.invalid", "could not be found"),
+    ],
+)
+def test_an_api_base_must_be_a_public_https_host(admin_client, production, api_base, error):
+    page = admin_client.post(f"{TWILIO}add/", twilio_form(auth_token=TOKEN, api_base=api_base))
+    assert page.status_code == 200 and error in page.content.decode()
+    assert not TwilioNumber.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("changes", "error"),
+    [
+        ({"host": "127.0.0.1"}, "an internal address"),
+        ({"host": "localhost", "port": "22"}, "an internal address"),
+        ({"host": "192.168.1.10"}, "an internal address"),
+        ({"host": "imap.example.com", "security": "none"}, "in clear"),
+    ],
+)
+def test_an_imap_host_must_be_public_and_encrypted(admin_client, production, changes, error):
+    page = admin_client.post("/admin/inbound/imapmailbox/add/", imap_form(password="pw", **changes))
+    assert page.status_code == 200 and error in page.content.decode()
+    assert not ImapMailbox.objects.exists()
+
+
+def test_a_test_connects_to_no_internal_host_even_when_saved_before(admin_client, fake, production):
+    row = twilio_number(api_base=fake.base)  # saved while local servers were allowed
+    page = admin_client.post(f"{TWILIO}{row.pk}/test/", {"to": "+16175550123"}, follow=True).content.decode()
+    assert "Use an https:// address" in page
+    assert fake.requests == []
+
+
+def test_an_imap_test_connects_to_no_internal_host(admin_client, dovecot, production):
+    row = mailbox(dovecot.port)
+    page = admin_client.post(f"/admin/inbound/imapmailbox/{row.pk}/test/", {}, follow=True).content.decode()
+    assert "an internal address" in page and "Logged in" not in page
+
+
+class Raw:
+    """An HTTP server answering every request with one fixed status, headers and body."""
+
+    def __init__(self, status, body=b"", headers=None):
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from threading import Thread
+
+        raw = self
+        self.paths = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's hook name
+                self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                self.do_GET()
+
+            def do_GET(self):  # noqa: N802
+                raw.paths.append(self.path)
+                self.send_response(status)
+                for name, value in (headers or {}).items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("status", [401, 500])
+def test_a_page_that_is_not_the_providers_json_is_not_shown(admin_client, status):
+    server = Raw(status, b"<html>internal admin console: db password hunter2</html>")
+    try:
+        row = whatsapp_row(api_base=server.url)
+        page = admin_client.post(
+            f"/admin/inbound/whatsappnumber/{row.pk}/test/", {"to": "+15551234567"}, follow=True
+        ).content.decode()
+    finally:
+        server.stop()
+    assert server.paths == ["/v21.0/PNID2/messages"]
+    assert "hunter2" not in page and "internal admin console" not in page
+    expected = "refused the credentials (HTTP 401)." if status == 401 else "HTTP 500 from the provider."
+    assert expected in page
+
+
+def test_a_providers_long_json_message_is_shortened(admin_client, graph):
+    graph.status, graph.answer = 400, {"error": {"message": "Bad parameter " + "x" * 1000 + "TAILMARK"}}
+    row = whatsapp_row(api_base=graph.url)
+    page = admin_client.post(
+        f"/admin/inbound/whatsappnumber/{row.pk}/test/", {"to": "+15551234567"}, follow=True
+    ).content.decode()
+    assert "answered HTTP 400: Bad parameter xxx" in page and "x" * 200 not in page and "TAILMARK" not in page
+
+
+def test_a_test_does_not_follow_a_redirect_with_the_token(admin_client):
+    elsewhere = Raw(200, b"{}")
+    server = Raw(302, headers={"Location": elsewhere.url + "/collect"})
+    try:
+        row = telegram_row(api_base=server.url)
+        url = f"/admin/inbound/telegrambot/{row.pk}/test/"
+        page = admin_client.post(url, {}, follow=True).content.decode()
+    finally:
+        server.stop()
+        elsewhere.stop()
+    assert server.paths == ["/bot123:stored-token/getMe"] and elsewhere.paths == []
+    assert "HTTP 302 from the provider." in page and "stored-token" not in page
+
+
+# ---------------------------------------------------------------- one number, one account
+
+
+def test_a_number_the_environment_has_is_refused(admin_client, settings):
+    settings.TWILIO_AUTH_TOKEN, settings.TWILIO_FROM = "env-token", NUMBER
+    page = admin_client.post(f"{TWILIO}add/", twilio_form(auth_token=TOKEN))
+    assert page.status_code == 200 and "The environment&#x27;s account (TWILIO_FROM)" in page.content.decode()
+    assert not TwilioNumber.objects.exists()
+
+
+def test_a_whatsapp_number_the_environment_has_is_refused(admin_client, settings):
+    settings.WHATSAPP_ACCESS_TOKEN, settings.WHATSAPP_PHONE_NUMBER_ID = "EAAenv", "PNID2"
+    page = admin_client.post(
+        "/admin/inbound/whatsappnumber/add/", whatsapp_form(access_token="EAA1", app_secret="app-1")
+    )
+    assert page.status_code == 200 and "(WHATSAPP_PHONE_NUMBER_ID)" in page.content.decode()
+    assert not WhatsAppNumber.objects.exists()
+
+
+@pytest.mark.parametrize("where", ["row", "environment"])
+def test_a_bot_token_another_account_has_is_refused(admin_client, settings, where):
+    if where == "row":
+        telegram_row()
+    else:
+        settings.TELEGRAM_BOT_TOKEN = "123:stored-token"
+    before = TelegramBot.objects.count()
+    page = admin_client.post(
+        "/admin/inbound/telegrambot/add/",
+        telegram_form(name="Second", bot_token="123:stored-token", webhook_secret="other-hook"),
+    )
+    assert page.status_code == 200 and "has this token already" in page.content.decode()
+    assert TelegramBot.objects.count() == before
+
+
+def test_an_inactive_row_keeps_a_bot_token_and_another_may_take_it(admin_client):
+    row = telegram_row()
+    TelegramBot.objects.filter(pk=row.pk).update(active=False)
+    response = admin_client.post(
+        "/admin/inbound/telegrambot/add/",
+        telegram_form(name="Second", bot_token="123:stored-token", webhook_secret="other-hook"),
+    )
+    assert response.status_code == 302
+
+
+@pytest.mark.parametrize("secret", ["has space", "semi;colon", "x" * 257, "ünïcode"])
+def test_a_telegram_webhook_secret_is_what_telegram_accepts(admin_client, secret):
+    page = admin_client.post(
+        "/admin/inbound/telegrambot/add/", telegram_form(bot_token="1:t", webhook_secret=secret)
+    )
+    assert page.status_code == 200 and "1 to 256 letters, digits" in page.content.decode()
+    assert not TelegramBot.objects.exists()

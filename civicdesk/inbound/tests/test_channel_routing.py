@@ -392,3 +392,54 @@ def mailbox_row(folder, processed, port, active=True):
     row.set_secret("password", dovecot_server.PASSWORD)
     row.save()
     return row
+
+
+# ---------------------------------------------------------------- replies from an account that can send
+
+
+def test_replies_default_to_the_first_account_that_can_send(fake, graph, db, settings):
+    """The environment's account may hold only what checks webhooks; it is listed first but cannot
+    send, so a resident nobody knows yet is answered from the admin's account that can."""
+    settings.TWILIO_AUTH_TOKEN = "token-env"  # signatures only: no SID, no number
+    settings.WHATSAPP_VERIFY_TOKEN = "verify-env"  # the handshake only
+    settings.TELEGRAM_WEBHOOK_SECRET = "env-hook"  # the webhook only
+    row = number(fake, A, "ACaaaa", "token-a")
+    wa = whatsapp_number(graph, "PNID9", "app-9", "EAA9")
+    bot = TelegramBot(name="bot", api_base=graph.url)
+    bot.set_secret("bot_token", "9:token")
+    bot.set_secret("webhook_secret", "hook-9")
+    bot.save()
+    assert [a.key for a in config.twilio_accounts()][0] == config.ENV  # still the default for webhooks
+    assert config.twilio_for_reply(PHONE).key == str(row.pk)
+    assert config.whatsapp_for_reply("15551234567").key == str(wa.pk)
+    assert config.telegram_for_reply("42").key == str(bot.pk)
+
+
+def test_no_account_that_can_send_means_no_account_for_a_reply(fake, db, settings):
+    settings.TWILIO_AUTH_TOKEN = "token-env"
+    assert config.twilio_for("+16175550077").key == config.ENV  # checks the webhook's signature
+    assert config.twilio_for_reply(PHONE) is None  # send_sms says SMS is not configured
+
+
+def test_the_accounts_never_show_their_secrets(fake, graph, db, settings):
+    settings.INBOUND_IMAP_HOST, settings.INBOUND_IMAP_USER, settings.INBOUND_IMAP_PASSWORD = (
+        "imap.example.org",
+        "311",
+        "imap-password",
+    )
+    settings.WHATSAPP_VERIFY_TOKEN = "verify-env"
+    bot = TelegramBot(name="bot", api_base=graph.url)
+    bot.set_secret("bot_token", "9:bot-token")
+    bot.set_secret("webhook_secret", "hook-9")
+    bot.save()
+    accounts = [
+        *config.imap_accounts(),
+        config.twilio_account(number(fake, A, "ACaaaa", "token-a")),
+        config.whatsapp_account(whatsapp_number(graph, "PNID9", "app-9", "EAA9")),
+        *config.whatsapp_accounts()[:1],
+        config.telegram_account(bot),
+    ]
+    shown = " ".join(repr(account) for account in accounts)
+    assert "ACaaaa" in shown and "PNID9" in shown  # the rest is there
+    for secret in ("imap-password", "token-a", "app-9", "EAA9", "verify-env", "9:bot-token", "hook-9"):
+        assert secret not in shown
