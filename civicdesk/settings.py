@@ -460,6 +460,8 @@ INBOUND_EMAIL_DOMAINS = [
     d.strip().lower() for d in os.environ.get("INBOUND_EMAIL_DOMAINS", "").split(",") if d.strip()
 ]
 INBOUND_MAX_BYTES = int(os.environ.get("INBOUND_MAX_BYTES", str(25 * 1024 * 1024)))
+# All of one message's media downloads together (MMS, WhatsApp): they run with its locks held.
+INBOUND_MEDIA_DEADLINE_SECONDS = float(os.environ.get("INBOUND_MEDIA_DEADLINE_SECONDS", "30"))
 INBOUND_SMTP_HOST = os.environ.get("INBOUND_SMTP_HOST", "127.0.0.1")
 INBOUND_SMTP_PORT = int(os.environ.get("INBOUND_SMTP_PORT", "2525"))
 INBOUND_WEBHOOK_SECRET = os.environ.get("INBOUND_WEBHOOK_SECRET", "")

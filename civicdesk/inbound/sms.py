@@ -216,14 +216,15 @@ def _fetch_files(conversation, message):
     Each message's listing says what became of its files."""
     earlier = conversation.messages.filter(case__isnull=True).exclude(pk=message.pk).order_by("received_at")
     give_up, photos = media.last_attempt(message), []
-    for each in [*earlier, message]:
-        files = mms_files(form_of(each))
-        if files:
-            fetch = partial(twilio.fetch_recording, account=config.twilio_for(*each.recipients))
-            images, each.attachments = media.fetch_all(each, files, fetch, give_up)
-            photos += images
-            if each is not message:
-                each.save(update_fields=["attachments"])
+    with media.deadline():  # one for all the dialogue's files: they are fetched with its lock held
+        for each in [*earlier, message]:
+            files = mms_files(form_of(each))
+            if files:
+                fetch = partial(twilio.fetch_recording, account=config.twilio_for(*each.recipients))
+                images, each.attachments = media.fetch_all(each, files, fetch, give_up)
+                photos += images
+                if each is not message:
+                    each.save(update_fields=["attachments"])
     return photos
 
 

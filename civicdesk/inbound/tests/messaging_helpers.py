@@ -27,7 +27,7 @@ class Provider:
             self.port = probe.getsockname()[1]
         self.requests, self.status, self.answer = [], 200, {}
         self.queued = []  # (status, answer) for the next requests, before the default
-        self.files = {}  # GET path -> (status, body, content type): media served
+        self.files = {}  # GET path -> (status, body, content type), or function(handler): media served
         self.fetches = []  # GET requests: (path, headers)
         provider = self
 
@@ -49,7 +49,10 @@ class Provider:
 
             def do_GET(self):  # noqa: N802 - http.server's hook name
                 provider.fetches.append((self.path, dict(self.headers)))
-                status, body, content_type = provider.files.get(self.path, (404, b"{}", "application/json"))
+                answer = provider.files.get(self.path, (404, b"{}", "application/json"))
+                if callable(answer):  # a test's own way of answering (slowly, say)
+                    return answer(self)
+                status, body, content_type = answer
                 self.send_response(status)
                 self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(body)))

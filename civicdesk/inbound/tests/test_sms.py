@@ -363,3 +363,31 @@ def test_a_photo_that_cannot_be_fetched_yet_holds_the_last_answer_back_whole(
     case = Case.objects.get(channel=Channel.SMS)
     assert case.attachments.count() == 1
     assert case.number in fake_twilio.bodies_to(PHONE)[-1]
+
+
+def test_files_stored_before_a_fetch_that_must_wait_are_removed_and_stored_once_on_the_retry(
+    texting, services, fake_twilio, django_capture_on_commit_callbacks, settings, tmp_path
+):
+    from civicdesk.inbound import actions
+
+    settings.MEDIA_ROOT = tmp_path
+
+    def stored_files():
+        return [path for path in tmp_path.rglob("*") if path.is_file()]
+
+    texting("Paint on the wall", **mms(fake_twilio, (b"%PDF-1.4 a permit", "application/pdf")))
+    texting("0")
+    photo = mms(fake_twilio, (image_bytes(), "image/jpeg"))
+    photo_path = photo["MediaUrl0"].removeprefix(fake_twilio.base)
+    fake_twilio.files[photo_path] = (503, b"", "text/plain")
+    texting("skip", sid="SMlast", **photo)  # the permit is fetched and stored first, then the photo fails
+    last = InboundMessage.objects.get(key="twilio:SMlast")
+    assert (last.status, last.attempts) == (InboundMessage.Status.RECEIVED, 1)
+    assert stored_files() == []
+    fake_twilio.files[photo_path] = (200, image_bytes(), "image/jpeg")
+    with django_capture_on_commit_callbacks(execute=True):
+        actions.process(last.pk)
+    permit = InboundMessage.objects.get(text="Paint on the wall").attachments[0]
+    inbound = [path for path in stored_files() if "inbound" in path.parts]
+    assert [path.relative_to(tmp_path).as_posix() for path in inbound] == [permit["stored"]]
+    assert Case.objects.get(channel=Channel.SMS).attachments.count() == 1

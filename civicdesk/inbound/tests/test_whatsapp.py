@@ -1,7 +1,10 @@
 """WhatsApp Cloud API: the verify-token handshake, X-Hub-Signature-256, one case per wamid, staff
 replies through the Graph API wire format, the 24-hour window, status callbacks and consent."""
 
+import contextlib
 import json
+import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -513,3 +516,109 @@ def test_a_malformed_delivery_is_answered_without_an_error(client, graph, db, da
     assert response.status_code == 200
     assert response.json() == {"messages": 0, "statuses": 0}
     assert not InboundMessage.objects.exists()
+
+
+# ---------------------------------------------------------------- media: names, hosts, deadlines
+
+
+def document_named(filename, wamid="wamid.DOC"):
+    body = media_message(wamid, "document", media_id="doc1", mime_type="application/pdf", caption="A permit")
+    body["entry"][0]["changes"][0]["value"]["messages"][0]["document"]["filename"] = filename
+    return body
+
+
+@pytest.mark.parametrize(
+    ("filename", "stored_as"),
+    [("../../../etc/passwd", "passwd"), ("..", "file.pdf"), ("permits/2024/my permit.pdf", "my_permit.pdf")],
+)
+def test_a_documents_name_is_shown_as_sent_and_stored_safely_inside_the_messages_folder(
+    client, cast, graph, django_capture_on_commit_callbacks, settings, tmp_path, filename, stored_as
+):
+    settings.MEDIA_ROOT = tmp_path
+    serve_media(graph, "doc1", b"%PDF-1.4 a permit", "application/pdf")
+    deliver(client, django_capture_on_commit_callbacks, document_named(filename))
+    stored = InboundMessage.objects.get(key="wamid.DOC")
+    assert stored.status == InboundMessage.Status.PROCESSED
+    [entry] = stored.attachments
+    assert (entry["name"], entry["outcome"]) == (filename, "stored")
+    assert entry["stored"] == f"inbound/whatsapp/{stored.pk}/{stored_as}"
+    assert [path.relative_to(tmp_path).as_posix() for path in tmp_path.rglob("*") if path.is_file()] == [
+        entry["stored"]
+    ]
+
+
+def test_the_token_is_not_sent_to_a_media_url_on_another_host(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    info = {"url": "https://media.example.test/files/media1", "mime_type": "image/jpeg", "id": "media1"}
+    graph.files["/v21.0/media1"] = (200, json.dumps(info).encode(), "application/json")
+    deliver(client, django_capture_on_commit_callbacks, media_message("wamid.IMG", caption="Broken bench"))
+    stored = InboundMessage.objects.get(key="wamid.IMG")
+    assert stored.status == InboundMessage.Status.PROCESSED
+    assert stored.attachments[0]["outcome"] == "not fetched: The Graph API gave no usable media URL."
+
+
+def test_only_metas_media_host_or_the_graph_api_itself_gets_the_token():
+    graph_api = "https://graph.facebook.com"
+    assert media._meta_media_url("https://lookaside.fbsbx.com/whatsapp_business/attachments/", graph_api)
+    assert media._meta_media_url("https://graph.facebook.com/v21.0/file", graph_api)
+    assert not media._meta_media_url("http://lookaside.fbsbx.com/attachments/", graph_api)
+    assert not media._meta_media_url("https://lookaside.fbsbx.com.example.test/attachments/", graph_api)
+    assert not media._meta_media_url("https://user@example.test/lookaside.fbsbx.com", graph_api)
+
+
+def test_the_media_id_stays_one_segment_of_the_graph_api_path(
+    client, cast, graph, django_capture_on_commit_callbacks
+):
+    body = media_message("wamid.IMG", caption="Broken bench", media_id="../../me/messages?x=1")
+    deliver(client, django_capture_on_commit_callbacks, body)
+    assert [path for path, _headers in graph.fetches] == ["/v21.0/..%2F..%2Fme%2Fmessages%3Fx%3D1"]
+
+
+def stalls_after_a_chunk(released):
+    """Answers the headers and 10 of 1000 bytes, then nothing until `released` (at most 5 s, well
+    under the per-socket timeout of 10 s, so only the deadline ends the wait)."""
+
+    def answer(handler):
+        with contextlib.suppress(OSError):  # the client has gone: what it was meant to do
+            handler.send_response(200)
+            handler.send_header("Content-Type", "application/pdf")
+            handler.send_header("Content-Length", "1000")
+            handler.end_headers()
+            handler.wfile.write(b"%" * 10)
+            handler.wfile.flush()
+            released.wait(5)
+            handler.wfile.write(b"%" * 990)
+
+    return answer
+
+
+def trickles(handler):
+    """A byte every 20 ms for 5 s: every socket read is quick, the download is not."""
+    with contextlib.suppress(OSError):
+        handler.send_response(200)
+        handler.send_header("Content-Type", "application/pdf")
+        handler.send_header("Content-Length", "250")
+        handler.end_headers()
+        for _ in range(250):
+            handler.wfile.write(b"%")
+            handler.wfile.flush()
+            time.sleep(0.02)
+
+
+@pytest.mark.parametrize("slow", ["stalls", "trickles"])
+def test_a_download_past_the_deadline_makes_the_message_wait(
+    client, cast, graph, django_capture_on_commit_callbacks, settings, slow
+):
+    settings.INBOUND_MEDIA_DEADLINE_SECONDS = 0.3
+    released = threading.Event()
+    serve_media(graph, "doc1", b"", "application/pdf")
+    graph.files["/files/doc1"] = stalls_after_a_chunk(released) if slow == "stalls" else trickles
+    try:
+        deliver(client, django_capture_on_commit_callbacks, document_named("permit.pdf"))
+    finally:
+        released.set()
+    stored = InboundMessage.objects.get(key="wamid.DOC")
+    assert (stored.status, stored.attempts, stored.case) == (InboundMessage.Status.RECEIVED, 1, None)
+    assert stored.reason.startswith("Media not fetched yet (attempt 1 of 6): permit.pdf:")
+    assert not Case.objects.exists()
