@@ -2,9 +2,7 @@
 Twilio(-compatible) numbers, WhatsApp Business numbers and Telegram bots. Secrets are stored sealed
 (`sealed`); `inbound.config` is the one place that reads these rows (or the environment's account)."""
 
-import ipaddress
 import re
-import socket
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -14,6 +12,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from civicdesk.lib import hosts
 
 from . import sealed
 
@@ -42,24 +42,22 @@ def check_destination(host, port):
     if settings.CHANNEL_ALLOW_LOCAL_APIS:
         return
     try:
-        found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        internal = hosts.first_internal(hosts.resolve(host, port))
     except (OSError, UnicodeError):
         raise ValidationError(
             _("The host %(host)s could not be found; check the address."),
             code="unknown_host",
             params={"host": host},
         ) from None
-    for *_info, sockaddr in found:
-        ip = ipaddress.ip_address(sockaddr[0])
-        if not ip.is_global or ip.is_multicast:
-            raise ValidationError(
-                _(
-                    "%(host)s is (or resolves to) %(address)s, an internal address: channel accounts reach "
-                    "only public internet hosts unless the server setting CHANNEL_ALLOW_LOCAL_APIS is on."
-                ),
-                code="private_address",
-                params={"host": host, "address": sockaddr[0]},
-            )
+    if internal is not None:
+        raise ValidationError(
+            _(
+                "%(host)s is (or resolves to) %(address)s, an internal address: channel accounts reach "
+                "only public internet hosts unless the server setting CHANNEL_ALLOW_LOCAL_APIS is on."
+            ),
+            code="private_address",
+            params={"host": host, "address": internal},
+        )
 
 
 def validate_e164(value):

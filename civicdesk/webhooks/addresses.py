@@ -7,13 +7,13 @@ to exactly the addresses `resolve` checked, so a second DNS answer (DNS rebindin
 elsewhere. Forms and the REST API call `check_url` to refuse such a URL when it is saved.
 """
 
-import ipaddress
-import socket
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
+
+from civicdesk.lib import hosts
 
 SCHEMES = ("http", "https")
 
@@ -42,9 +42,8 @@ def resolve(url: str) -> list[str]:
     does not resolve (that may pass: the outbox retries).
     """
     host, port = _host_and_port(url)
-    found = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    addresses = list(dict.fromkeys(sockaddr[0] for *_info, sockaddr in found))
-    internal = next((a for a in addresses if not _public(a)), None)
+    addresses = hosts.resolve(host, port)
+    internal = hosts.first_internal(addresses)
     if internal is None or settings.WEBHOOK_ALLOW_PRIVATE:
         return addresses
     if internal == host:
@@ -60,11 +59,6 @@ def resolve(url: str) -> list[str]:
             "setting WEBHOOK_ALLOW_PRIVATE is on."
         )
     raise ValidationError(message, code="private_address", params={"host": host, "address": internal})
-
-
-def _public(address: str) -> bool:
-    ip = ipaddress.ip_address(address)
-    return ip.is_global and not ip.is_multicast
 
 
 def _host_and_port(url: str) -> tuple[str, int]:
